@@ -1,0 +1,5 @@
+"""`python -m wedwatch`."""
+
+from wedwatch.cli import run
+
+run()

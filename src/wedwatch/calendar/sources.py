@@ -1,0 +1,140 @@
+"""Calendar sources: a YAML/JSON file, the store's `weddings` table, or the platform's API.
+
+A source that cannot be read at all raises CalendarError; a bad entry inside a readable source
+is reported as an EntryError and the good entries still load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import aiohttp
+import yaml
+
+from wedwatch.calendar.model import EntryError, Wedding, parse_entry
+from wedwatch.config.model import CalendarConfig
+from wedwatch.errors import CalendarError
+
+if TYPE_CHECKING:
+    from wedwatch.store import Store
+
+__all__ = [
+    "CalendarLoad",
+    "parse_calendar",
+    "load_calendar_file",
+    "load_calendar_url",
+    "load_calendar_store",
+    "load_calendar",
+    "MAX_CALENDAR_BYTES",
+]
+
+MAX_CALENDAR_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CalendarLoad:
+    """The weddings a source yielded and the entries it had to skip."""
+
+    source: str
+    weddings: list[Wedding] = field(default_factory=list)
+    errors: list[EntryError] = field(default_factory=list)
+
+
+def parse_calendar(data: Any, *, source: str, strict: bool = True) -> CalendarLoad:
+    """Parse a decoded calendar: a list of entries or a mapping with a `weddings` list."""
+    if isinstance(data, Mapping):
+        if "weddings" not in data:
+            raise CalendarError(f"{source}: expected a `weddings` list at the top level")
+        data = data["weddings"]
+    if data is None:
+        data = []
+    if not isinstance(data, list):
+        raise CalendarError(f"{source}: `weddings` must be a list, not {type(data).__name__}")
+    weddings: list[Wedding] = []
+    errors: list[EntryError] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data):
+        parsed = parse_entry(index, raw, strict=strict)
+        if isinstance(parsed, EntryError):
+            errors.append(parsed)
+        elif parsed.id in seen:
+            errors.append(EntryError(index, parsed.id, "id", "duplicate id; the first entry with it is kept"))
+        else:
+            seen.add(parsed.id)
+            weddings.append(parsed)
+    return CalendarLoad(source=source, weddings=weddings, errors=errors)
+
+
+def load_calendar_file(path: str | Path) -> CalendarLoad:
+    """Read a YAML or JSON calendar file (JSON is YAML, so one parser serves both)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CalendarError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise CalendarError(f"{file}: not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}") from exc
+    return parse_calendar(data, source=str(file))
+
+
+async def load_calendar_url(
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    timeout_seconds: float = 30.0,
+    max_bytes: int = MAX_CALENDAR_BYTES,
+) -> CalendarLoad:
+    """GET a JSON calendar from the platform; unknown fields in its entries are ignored."""
+    timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+    try:
+        async with session.get(url, headers=dict(headers or {}), timeout=timeout) as response:
+            if response.status != 200:
+                raise CalendarError(f"{url}: HTTP {response.status}")
+            body = await response.content.read(max_bytes + 1)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise CalendarError(f"{url}: {type(exc).__name__}: {exc}") from exc
+    if len(body) > max_bytes:
+        raise CalendarError(f"{url}: response larger than {max_bytes} bytes")
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CalendarError(f"{url}: not valid JSON: {exc}") from exc
+    return parse_calendar(data, source=url, strict=False)
+
+
+class _WeddingRows(Protocol):
+    async def list_weddings(self) -> list[dict[str, Any]]: ...
+
+
+async def load_calendar_store(store: _WeddingRows) -> CalendarLoad:
+    """Read the store's `weddings` table."""
+    rows = await store.list_weddings()
+    return parse_calendar(rows, source="store:weddings", strict=False)
+
+
+async def load_calendar(
+    config: CalendarConfig,
+    *,
+    store: Store | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> CalendarLoad:
+    """Load the calendar from the configured source."""
+    if config.file:
+        return load_calendar_file(config.file)
+    if config.url:
+        if session is not None:
+            return await load_calendar_url(session, config.url, config.headers)
+        async with aiohttp.ClientSession() as own:
+            return await load_calendar_url(own, config.url, config.headers)
+    if config.store:
+        if store is None:
+            raise CalendarError("calendar.store is set but no store is open")
+        return await load_calendar_store(store)
+    return CalendarLoad(source="none")

@@ -1,0 +1,26 @@
+"""Subcommands of `wedwatch`: one module each, registered here by name."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Protocol
+
+from wedwatch.commands import check, weddings
+
+__all__ = ["COMMANDS", "Command"]
+
+
+class Command(Protocol):
+    """What a subcommand module provides."""
+
+    HELP: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+COMMANDS: dict[str, Command] = {
+    "check": check,
+    "weddings": weddings,
+}

@@ -1,0 +1,41 @@
+"""`wedwatch exporter`: probe the platform on a wedding-aware schedule and serve /metrics."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from wedwatch.commands._common import add_config_flag, config_from_args
+from wedwatch.web import parse_listen_address, serve
+
+HELP = "probe the wedding platform and serve Prometheus metrics"
+DEFAULT_ADDRESS = ":9839"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `wedwatch exporter`."""
+    add_config_flag(parser)
+    parser.add_argument(
+        "--web.listen-address",
+        dest="listen_address",
+        default=os.environ.get("WEDWATCH_EXPORTER_LISTEN_ADDRESS", DEFAULT_ADDRESS),
+        metavar="HOST:PORT",
+        help=f"address to serve on (default {DEFAULT_ADDRESS}; env WEDWATCH_EXPORTER_LISTEN_ADDRESS)",
+    )
+    parser.add_argument("--no-record", action="store_true", help="do not write probe results to the store")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; SIGHUP reloads the configuration."""
+    from wedwatch.exporter.app import EXPORTER_KEY, create_app
+
+    loaded = config_from_args(args)
+    parse_listen_address(args.listen_address)
+    app = create_app(loaded, record=not args.no_record)
+
+    def reload() -> None:
+        asyncio.get_running_loop().create_task(app[EXPORTER_KEY].reload())
+
+    asyncio.run(serve(app, args.listen_address, name="exporter", on_reload=reload))
+    return 0

@@ -1,0 +1,200 @@
+"""What every probe shares: its context, its result, timed HTTP with step timings, and failures.
+
+Step timings come from aiohttp's tracing hooks: `connect` is the connection's creation (DNS and
+TCP; for https aiohttp does not separate the TLS handshake, so it is inside `connect` and no
+`tls` step is reported), `ttfb` runs from the connection being ready to the response headers, and
+`transfer` from the headers to the last body byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+
+from wedwatch.calendar.model import Wedding
+from wedwatch.config.model import OperationConfig
+
+__all__ = [
+    "ProbeContext",
+    "ProbeResult",
+    "ProbeFailure",
+    "HttpResponse",
+    "trace_config",
+    "REASONS",
+]
+
+REASONS = ("timeout", "connect", "http_status", "assertion", "other")
+
+
+class ProbeFailure(Exception):
+    """A probe found the platform wanting; `reason` is one of REASONS."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        assert reason in REASONS, reason
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """The outcome of one probe run."""
+
+    success: bool
+    duration_seconds: float
+    reason: str | None = None
+    message: str = ""
+    steps: Mapping[str, float] = field(default_factory=dict)
+    readings: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A fully read response and how long its steps took."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    steps: Mapping[str, float]
+
+    def json(self) -> Any:
+        """The body as JSON; a body that is not JSON is an assertion failure."""
+        import json
+
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise ProbeFailure("assertion", f"response is not JSON: {exc}") from None
+
+
+class _Timing(SimpleNamespace):
+    connect_start: float | None = None
+    connect_end: float | None = None
+
+
+async def _on_connection_create_start(
+    session: aiohttp.ClientSession, ctx: SimpleNamespace, params: aiohttp.TraceConnectionCreateStartParams
+) -> None:
+    timing = ctx.trace_request_ctx
+    if isinstance(timing, _Timing):
+        timing.connect_start = time.perf_counter()
+
+
+async def _on_connection_create_end(
+    session: aiohttp.ClientSession, ctx: SimpleNamespace, params: aiohttp.TraceConnectionCreateEndParams
+) -> None:
+    timing = ctx.trace_request_ctx
+    if isinstance(timing, _Timing):
+        timing.connect_end = time.perf_counter()
+
+
+def trace_config() -> aiohttp.TraceConfig:
+    """The TraceConfig the probe session must be created with for step timings."""
+    config = aiohttp.TraceConfig()
+    config.on_connection_create_start.append(_on_connection_create_start)
+    config.on_connection_create_end.append(_on_connection_create_end)
+    return config
+
+
+@dataclass
+class ProbeContext:
+    """Everything one probe run may use; probes never reach for globals."""
+
+    session: aiohttp.ClientSession
+    wedding: Wedding
+    operation: str
+    config: OperationConfig
+    base_url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    debug: bool = False
+    log_lines: list[str] = field(default_factory=list)
+    steps: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    def url(self, default_template: str, template: str | None = None) -> str:
+        """Expand a URL template ({base_url}, {wedding_id}); the operation's `url` wins if set."""
+        chosen = template or self.config.url or default_template
+        return chosen.format(base_url=self.base_url, wedding_id=self.wedding.id)
+
+    def log(self, message: str) -> None:
+        """Record a line for `/probe?debug=true` (nothing is kept unless debugging)."""
+        if self.debug:
+            self.log_lines.append(f"{time.perf_counter() - self.started:8.4f}s {message}")
+
+    def elapsed(self) -> float:
+        """Seconds since the probe started."""
+        return time.perf_counter() - self.started
+
+    def ok(self, *, duration: float | None = None, **readings: float) -> ProbeResult:
+        """A successful result carrying the recorded steps and any readings."""
+        took = self.elapsed() if duration is None else duration
+        return ProbeResult(True, took, steps=dict(self.steps), readings=readings)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        data: aiohttp.FormData | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+        record_steps: bool = True,
+    ) -> HttpResponse:
+        """One HTTP exchange with a capped body; an unexpected status is an `http_status` failure."""
+        merged = {**self.headers, **self.config.headers, **(headers or {})}
+        timing = _Timing()
+        start = time.perf_counter()
+        self.log(f"{method} {url}")
+        async with self.session.request(
+            method,
+            url,
+            json=json,
+            data=data,
+            params=params,
+            headers=merged,
+            trace_request_ctx=timing,
+            allow_redirects=False,
+        ) as response:
+            headers_at = time.perf_counter()
+            body = await _read_capped(response, self.config.max_body_bytes)
+            end = time.perf_counter()
+            status, response_headers = response.status, dict(response.headers)
+        ready = timing.connect_end if timing.connect_end is not None else start
+        steps = {
+            "connect": (timing.connect_end - timing.connect_start)
+            if timing.connect_start is not None and timing.connect_end is not None
+            else 0.0,
+            "ttfb": headers_at - ready,
+            "transfer": end - headers_at,
+        }
+        self.log(f"-> {status}, {len(body)} bytes, " + ", ".join(f"{k}={v * 1000:.1f}ms" for k, v in steps.items()))
+        if record_steps:
+            self.steps.update(steps)
+        if status not in expect:
+            raise ProbeFailure("http_status", f"{method} {url}: HTTP {status}, expected {'/'.join(map(str, expect))}")
+        return HttpResponse(status, body, response_headers, steps)
+
+    async def poll(self, interval: float) -> None:
+        """Wait between polls; the probe's deadline still applies."""
+        await asyncio.sleep(interval)
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise ProbeFailure("other", f"response body of {declared} bytes exceeds the {limit}-byte cap")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        total += len(chunk)
+        if total > limit:
+            raise ProbeFailure("other", f"response body exceeds the {limit}-byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,182 @@
+"""The exporter's moving parts wired together: calendar refresh, timetable, probes, state, reloads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiohttp
+
+from wedwatch.calendar import CalendarLoad, Wedding, load_calendar, plan
+from wedwatch.calendar.phases import WeddingStatus
+from wedwatch.config import Config, LoadedConfig, load_config
+from wedwatch.errors import CalendarError, WedwatchError
+from wedwatch.exporter.probes import ProbeContext, ProbeResult, run_probe
+from wedwatch.exporter.recorder import Recorder
+from wedwatch.exporter.schedule import Job, Schedule
+from wedwatch.exporter.scheduler import Scheduler
+from wedwatch.exporter.state import ExporterState
+
+__all__ = ["Exporter"]
+
+log = logging.getLogger(__name__)
+
+
+class Exporter:
+    """Owns the state one exporter process publishes; the aiohttp app only exposes it."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        session: aiohttp.ClientSession,
+        *,
+        recorder: Recorder | None = None,
+        calendar_store: object | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.session = session
+        self.recorder = recorder
+        self.state = ExporterState()
+        self.weddings: dict[str, Wedding] = {}
+        self.ready = False
+        self._calendar_store = calendar_store
+        self._now = now
+        self._monotonic = monotonic
+        self.schedule = Schedule(jitter_ratio=loaded.config.schedule.jitter_ratio, rng=rng)
+        self.scheduler = Scheduler(
+            self.schedule,
+            self._run_job,
+            max_concurrency=loaded.config.schedule.max_concurrency,
+            on_lag=self.state.lag.observe,
+            on_skip=self._skipped,
+            clock=monotonic,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reload_lock = asyncio.Lock()
+
+    @property
+    def config(self) -> Config:
+        """The configuration in force."""
+        return self.loaded.config
+
+    @property
+    def operations(self) -> list[str]:
+        """Enabled operations, in contract order."""
+        return self.config.operations.enabled()
+
+    async def start(self, *, schedule: bool = True) -> None:
+        """Load the calendar once, then run the scheduler (unless off) and the refresh loop."""
+        self.state.reload_timestamp = time.time()
+        await self.refresh()
+        self._tasks = [asyncio.create_task(self._refresh_loop(), name="calendar refresh")]
+        if schedule:
+            self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
+        if self.recorder is not None:
+            self._tasks.append(asyncio.create_task(self.recorder.run(), name="store recorder"))
+
+    async def stop(self) -> None:
+        """Cancel the background work and flush what the recorder holds."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self.recorder is not None:
+            await self.recorder.flush()
+
+    async def refresh(self) -> None:
+        """Re-read the calendar (keeping the last good one on failure) and re-plan every wedding."""
+        try:
+            load = await load_calendar(self.config.calendar, store=self._calendar_store, session=self.session)  # type: ignore[arg-type]
+        except (CalendarError, WedwatchError) as exc:
+            log.error("calendar refresh failed, keeping %d known weddings: %s", len(self.weddings), exc)
+            load = None
+        if load is not None:
+            self._adopt(load)
+        self.replan()
+        self.ready = True
+
+    def _adopt(self, load: CalendarLoad) -> None:
+        if load.errors:
+            log.warning("calendar %s: skipped %d entries; first: %s", load.source, len(load.errors), load.errors[0])
+        self.state.calendar_errors = len(load.errors)
+        self.weddings = {w.id: w for w in load.weddings}
+
+    def replan(self) -> list[WeddingStatus]:
+        """Recompute phases at `now`, publish them, and re-tier the timetable."""
+        config = self.config
+        statuses = plan(self.weddings.values(), self._now(), config.schedule, config.features)
+        self.state.set_plan(statuses)
+        probed = statuses if config.features.performance_monitoring else []
+        self.schedule.update(probed, self.operations, self._monotonic())
+        self.scheduler.wake()
+        return statuses
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.calendar.refresh_interval_seconds)
+            await self.refresh()
+
+    def _skipped(self, job: Job) -> None:
+        self.state.skipped += 1
+
+    def _context(self, wedding: Wedding, operation: str, *, debug: bool = False) -> ProbeContext:
+        config = self.config
+        return ProbeContext(
+            session=self.session,
+            wedding=wedding,
+            operation=operation,
+            config=getattr(config.operations, operation),
+            base_url=config.platform.base_url,
+            headers=config.platform.headers,
+            debug=debug,
+        )
+
+    async def _run_job(self, job: Job) -> None:
+        wedding = self.weddings.get(job.wedding_id)
+        if wedding is None or job.operation not in self.operations:
+            return
+        result = await run_probe(self._context(wedding, job.operation))
+        self._record(wedding, job.operation, result)
+
+    def _record(self, wedding: Wedding, operation: str, result: ProbeResult) -> None:
+        status = self.state.statuses.get(wedding.id)
+        tier = status.tier if status else "standard"
+        stamp = time.time()
+        self.state.record(wedding.id, operation, tier, result, stamp)
+        if self.recorder is not None and status is not None:
+            self.recorder.add(wedding.id, operation, tier, status.phase.value, result, stamp)
+
+    async def probe_now(self, wedding_id: str, operation: str, *, debug: bool = False) -> tuple[ProbeResult, list[str]]:
+        """Run one probe on demand (for /probe) and record it like a scheduled one."""
+        wedding = self.weddings[wedding_id]
+        ctx = self._context(wedding, operation, debug=debug)
+        result = await run_probe(ctx)
+        self._record(wedding, operation, result)
+        return result, ctx.log_lines
+
+    async def reload(self) -> bool:
+        """Re-read the config file; an invalid one keeps the old config and sets the reload gauge to 0."""
+        async with self._reload_lock:
+            path = self.loaded.path
+            if path is None:
+                return True
+            try:
+                loaded = await asyncio.to_thread(load_config, path)
+            except WedwatchError as exc:
+                log.error("reload failed, keeping the running configuration: %s", exc)
+                self.state.reload_successful = False
+                return False
+            self.loaded = loaded
+            self.schedule._jitter = loaded.config.schedule.jitter_ratio  # noqa: SLF001 - same package
+            self.state.reload_successful = True
+            self.state.reload_timestamp = time.time()
+            log.info("configuration reloaded from %s", path)
+            await self.refresh()
+            return True

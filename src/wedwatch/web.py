@@ -1,4 +1,4 @@
-"""Serving an aiohttp app from the CLI: listen addresses, signals, graceful shutdown."""
+"""Serving aiohttp apps from the CLI: listen addresses, signals, graceful shutdown."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import asyncio
 import logging
 import signal
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from wedwatch.errors import ConfigError
 
-__all__ = ["parse_listen_address", "serve", "SHUTDOWN_TIMEOUT_SECONDS"]
+__all__ = ["Served", "parse_listen_address", "serve", "serve_all", "SHUTDOWN_TIMEOUT_SECONDS"]
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT_SECONDS = 10.0
@@ -27,6 +28,60 @@ def parse_listen_address(text: str, *, flag: str = "--web.listen-address") -> tu
     return host, int(port_text)
 
 
+@dataclass(frozen=True)
+class Served:
+    """One app and where it listens."""
+
+    app: web.Application
+    address: str
+    name: str
+    ssl_context: ssl.SSLContext | None = None
+    flag: str = "--web.listen-address"
+
+
+async def serve_all(
+    served: Sequence[Served],
+    *,
+    on_reload: Callable[[], None] | None = None,
+    on_started: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Serve every app until SIGINT or SIGTERM; SIGHUP calls `on_reload`. In-flight requests finish."""
+    for s in served:
+        parse_listen_address(s.address, flag=s.flag)
+    runners: list[web.AppRunner] = []
+    try:
+        for s in served:
+            host, port = parse_listen_address(s.address, flag=s.flag)
+            runner = web.AppRunner(s.app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+            await runner.setup()
+            runners.append(runner)
+            site = web.TCPSite(runner, host, port, ssl_context=s.ssl_context)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise ConfigError(f"cannot listen on {s.address}: {exc.strerror or exc}", field=s.flag) from exc
+            scheme = "https" if s.ssl_context else "http"
+            shown = f"[{host}]" if ":" in host else host
+            log.info("%s listening on %s://%s:%d/", s.name, scheme, shown, port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if on_reload is not None:
+            loop.add_signal_handler(signal.SIGHUP, on_reload)
+        try:
+            if on_started is not None:
+                await on_started()
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+        log.info("shutting down %s", ", ".join(s.name for s in served))
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+
+
 async def serve(
     app: web.Application,
     address: str,
@@ -35,30 +90,5 @@ async def serve(
     on_reload: Callable[[], None] | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> None:
-    """Serve `app` until SIGINT or SIGTERM; SIGHUP calls `on_reload`. In-flight requests finish."""
-    host, port = parse_listen_address(address)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
-        try:
-            await site.start()
-        except OSError as exc:
-            raise ConfigError(f"cannot listen on {address}: {exc.strerror or exc}", field="--web.listen-address") from exc
-        scheme = "https" if ssl_context else "http"
-        shown = f"[{host}]" if ":" in host else host
-        log.info("%s listening on %s://%s:%d/", name, scheme, shown, port)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        if on_reload is not None:
-            loop.add_signal_handler(signal.SIGHUP, on_reload)
-        try:
-            await stop.wait()
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                loop.remove_signal_handler(sig)
-        log.info("%s shutting down", name)
-    finally:
-        await runner.cleanup()
+    """Serve one app until SIGINT or SIGTERM; SIGHUP calls `on_reload`."""
+    await serve_all([Served(app, address, name, ssl_context)], on_reload=on_reload)

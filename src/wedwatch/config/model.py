@@ -341,7 +341,14 @@ class CapacityConfig(_Strict):
     instances: CapacityBounds = CapacityBounds(min=2, max=10)
 
 
-def _default_strategies() -> dict[str, list[str]]:
+Strategy = Literal["emergency", "urgent", "standard", "log"]
+
+
+def _default_definitions() -> dict[str, ActionDefinition]:
+    return {"log": LogAction(type="log")}
+
+
+def _default_strategies() -> dict[Strategy, list[str]]:
     return {
         "emergency": ["scale", "cache_warm", "log"],
         "urgent": ["scale", "log"],
@@ -360,10 +367,8 @@ class ActionsConfig(_Strict):
     flap_max_transitions: PositiveInt = 6
     flap_window_seconds: Seconds = 3600.0
     allowed_executables: list[str] = Field(default_factory=list)
-    definitions: dict[str, ActionDefinition] = Field(default_factory=lambda: {"log": LogAction(type="log")})
-    strategies: dict[Literal["emergency", "urgent", "standard", "log"], list[str]] = Field(
-        default_factory=_default_strategies
-    )
+    definitions: dict[str, ActionDefinition] = Field(default_factory=_default_definitions)
+    strategies: dict[Strategy, list[str]] = Field(default_factory=_default_strategies)
     capacity: CapacityConfig = Field(default_factory=CapacityConfig)
 
 

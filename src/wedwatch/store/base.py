@@ -1,0 +1,286 @@
+"""The store's interface: one transaction API and the domain methods both back ends share.
+
+Value conventions, so that a row reads back the same from SQLite and PostgreSQL:
+
+* **Timestamps** are timezone-aware `datetime`s; a naive one is refused with ValueError.
+  PostgreSQL stores TIMESTAMPTZ; SQLite stores UTC text in one fixed form,
+  `2027-06-12T14:00:00.000000Z`, so that text order is time order and SQL compares them
+  correctly. A parameter is a timestamp by its type (`datetime`); a column is read back as one
+  by its name, listed in TIMESTAMP_COLUMNS. Values come back in UTC. Local wall times
+  (`weddings.ceremony_at`, as `2027-06-12T15:00`) are plain text and not in that set.
+* **JSON**: a parameter or column whose name is in JSON_COLUMNS holds JSON: JSONB in PostgreSQL
+  (psycopg `Jsonb`), TEXT in SQLite. Any JSON-encodable value goes in and the decoded value
+  comes back; None is SQL NULL; NaN and infinity are refused (JSONB cannot hold them).
+* **Booleans**: columns in BOOLEAN_COLUMNS come back as `bool` (SQLite keeps 0/1).
+* **Clock**: the database's clock is never used; methods take `now`-like arguments and default
+  to the wall clock.
+* **Transactions**: every domain method takes an optional keyword `tx`. Without it the method
+  runs in a transaction of its own; with it, it joins the caller's, so that for instance the
+  receiver commits a notification, its incidents and their outbox rows together or not at all:
+  `async with store.transaction() as tx: await store.record_notification(..., tx=tx)`.
+* **Errors**: a store that cannot be reached (or is busy past its timeout) raises
+  StoreUnavailable, which callers answer with 503; every other driver error is a StoreError.
+  Messages name the store by its redacted URL.
+
+A new column whose name is a timestamp or JSON must be added to these sets; a test checks the
+sets against the PostgreSQL schema's column types.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from wedwatch.calendar.model import Wedding
+from wedwatch.errors import StoreError
+from wedwatch.store.migrations import apply_migrations
+from wedwatch.store.outbox import OutboxMethods
+from wedwatch.store.records import CriticalPathSample, ProbeAggregate
+from wedwatch.store.responses import ResponseMethods
+from wedwatch.store.transaction import Row, Transaction, utc_now
+
+__all__ = ["Store", "TIMESTAMP_COLUMNS", "JSON_COLUMNS", "BOOLEAN_COLUMNS", "INCIDENT_STATUSES", "dump_json"]
+
+TIMESTAMP_COLUMNS = frozenset(
+    {
+        "applied_at",
+        "bucket_start",
+        "created_at",
+        "decided_at",
+        "ends_at",
+        "executed_at",
+        "finished_at",
+        "first_action_completed_at",
+        "first_seen_at",
+        "horizon_end",
+        "horizon_start",
+        "last_seen_at",
+        "lease_until",
+        "not_before",
+        "observed_at",
+        "received_at",
+        "resolved_at",
+        "started_at",
+        "starts_at",
+        "updated_at",
+    }
+)
+JSON_COLUMNS = frozenset(
+    {"annotations", "details", "labels", "metrics", "params", "payload", "points", "recommendations", "result"}
+)
+BOOLEAN_COLUMNS = frozenset({"dry_run"})
+INCIDENT_STATUSES = ("firing", "resolved")
+
+
+def dump_json(value: Any) -> str:
+    """Encode a JSON column's value the same way for both back ends (no NaN: JSONB refuses it)."""
+    return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
+class Store(OutboxMethods, ResponseMethods):
+    """A wedwatch store: open one with `open_store(url)`; both back ends share these methods."""
+
+    async def migrate(self, *, now: datetime | None = None) -> list[int]:
+        """Apply pending schema migrations; the versions applied ([] when already current)."""
+        return await apply_migrations(self, now=now)
+
+    async def ping(self) -> None:
+        """Round-trip to the database; raises StoreUnavailable when it does not answer."""
+        async with self.transaction(readonly=True) as tx:
+            await tx.fetchone("ping")
+
+    async def describe(self) -> dict[str, dict[str, str]]:
+        """The schema as {table: {column: database type}}, for checks and tests."""
+        async with self.transaction(readonly=True) as tx:
+            rows = await tx.fetchall("describe_schema")
+        tables: dict[str, dict[str, str]] = {}
+        for row in rows:
+            tables.setdefault(row["table_name"], {})[row["column_name"]] = row["data_type"]
+        return tables
+
+    # -- weddings ---------------------------------------------------------------------------
+
+    async def upsert_weddings(
+        self, weddings: Iterable[Wedding], *, now: datetime | None = None, tx: Transaction | None = None
+    ) -> int:
+        """Insert or replace weddings by id; the number written."""
+        updated_at = utc_now(now)
+        rows = [{**wedding.to_dict(), "updated_at": updated_at} for wedding in weddings]
+        if not rows:
+            return 0
+        async with self._joined(tx) as t:
+            await t.executemany("upsert_wedding", rows)
+        return len(rows)
+
+    async def list_weddings(self, *, tx: Transaction | None = None) -> list[Row]:
+        """All weddings as calendar entries (the keys `wedwatch.calendar.parse_calendar` takes)."""
+        async with self._joined(tx, readonly=True) as t:
+            return await t.fetchall("list_weddings")
+
+    # -- probe results ----------------------------------------------------------------------
+
+    async def record_probe_aggregates(
+        self, rows: Iterable[ProbeAggregate], *, tx: Transaction | None = None
+    ) -> int:
+        """Add probe aggregates to their buckets (counts and sums add up); the rows written."""
+        params = [row.params() for row in rows]
+        if not params:
+            return 0
+        async with self._joined(tx) as t:
+            await t.executemany("upsert_probe_aggregate", params)
+        return len(params)
+
+    async def list_probe_aggregates(self, since: datetime, *, tx: Transaction | None = None) -> list[Row]:
+        """Aggregates of the buckets starting at or after `since`, oldest first."""
+        async with self._joined(tx, readonly=True) as t:
+            return await t.fetchall("list_probe_aggregates", {"since": utc_now(since)})
+
+    async def record_critical_path(
+        self, rows: Iterable[CriticalPathSample], *, tx: Transaction | None = None
+    ) -> int:
+        """Store critical-path samples; a repeat of (wedding, observed_at) is ignored. The rows new."""
+        params = [row.params() for row in rows]
+        if not params:
+            return 0
+        async with self._joined(tx) as t:
+            return await t.executemany("insert_critical_path", params)
+
+    async def latest_critical_path(self, *, tx: Transaction | None = None) -> list[Row]:
+        """The newest critical-path sample of each wedding."""
+        async with self._joined(tx, readonly=True) as t:
+            return await t.fetchall("latest_critical_path")
+
+    # -- notifications and incidents ------------------------------------------------------
+
+    async def record_notification(
+        self,
+        *,
+        dedup_key: str,
+        group_key: str,
+        receiver: str,
+        status: str,
+        alert_count: int,
+        payload: Mapping[str, Any],
+        received_at: datetime | None = None,
+        tx: Transaction | None = None,
+    ) -> bool:
+        """Store an Alertmanager notification unless its dedup key is known; True when new."""
+        values = {
+            "dedup_key": dedup_key,
+            "group_key": group_key,
+            "receiver": receiver,
+            "status": status,
+            "alert_count": alert_count,
+            "received_at": utc_now(received_at),
+            "payload": dict(payload),
+        }
+        async with self._joined(tx) as t:
+            return await t.fetchone("insert_notification", values) is not None
+
+    async def upsert_incident(
+        self,
+        *,
+        fingerprint: str,
+        starts_at: datetime,
+        alertname: str,
+        status: str,
+        severity: str,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str],
+        seen_at: datetime | None = None,
+        escalated_severity: str | None = None,
+        strategy: str | None = None,
+        wedding_id: str | None = None,
+        operation: str | None = None,
+        generator_url: str | None = None,
+        ends_at: datetime | None = None,
+        tx: Transaction | None = None,
+    ) -> tuple[int, bool]:
+        """Create the incident (fingerprint, starts_at) or update it; (id, created)."""
+        # A repeat updates status, ends_at and last_seen_at only: severity, strategy and the rest
+        # stay as first decided. resolved_at is the first time it was seen resolved, cleared if
+        # a later delivery says it fires again; last_seen_at never moves backwards.
+        if status not in INCIDENT_STATUSES:
+            raise ValueError(f"status must be firing or resolved, not {status!r}")
+        seen = utc_now(seen_at)
+        values = {
+            "fingerprint": fingerprint,
+            "starts_at": utc_now(starts_at),
+            "alertname": alertname,
+            "status": status,
+            "severity": severity,
+            "escalated_severity": escalated_severity,
+            "strategy": strategy,
+            "wedding_id": wedding_id,
+            "operation": operation,
+            "labels": dict(labels),
+            "annotations": dict(annotations),
+            "generator_url": generator_url,
+            "ends_at": utc_now(ends_at) if ends_at is not None else None,
+            "seen_at": seen,
+            "resolved_at": seen if status == "resolved" else None,
+        }
+        async with self._joined(tx) as t:
+            # Two statements rather than one upsert: only the INSERT's RETURNING says portably
+            # whether the row is new. A concurrent insert of the same key makes ours wait and do
+            # nothing, and the UPDATE then sees the committed row.
+            inserted = await t.fetchone("insert_incident", values)
+            if inserted is not None:
+                return int(inserted["id"]), True
+            updated = await t.fetchone("update_incident", values)
+        if updated is None:
+            raise StoreError(f"incident {fingerprint}@{starts_at.isoformat()} vanished during the upsert")
+        return int(updated["id"]), False
+
+    async def get_incident(self, incident_id: int, *, tx: Transaction | None = None) -> Row | None:
+        """One incident by id."""
+        async with self._joined(tx, readonly=True) as t:
+            return await t.fetchone("get_incident", {"id": incident_id})
+
+    async def list_incidents(
+        self, status: str | None = None, limit: int = 100, *, tx: Transaction | None = None
+    ) -> list[Row]:
+        """Incidents, most recently seen first, optionally only those with `status`."""
+        async with self._joined(tx, readonly=True) as t:
+            if status is None:
+                return await t.fetchall("list_incidents", {"limit": limit})
+            return await t.fetchall("list_incidents_by_status", {"status": status, "limit": limit})
+
+    # -- forecasts --------------------------------------------------------------------------
+
+    async def save_prediction_set(
+        self,
+        *,
+        series: str,
+        horizon_start: datetime,
+        horizon_end: datetime,
+        model: str,
+        points: Sequence[Mapping[str, Any]],
+        metrics: Mapping[str, Any] | None = None,
+        recommendations: Sequence[Mapping[str, Any]] | None = None,
+        created_at: datetime | None = None,
+        tx: Transaction | None = None,
+    ) -> int:
+        """Store one forecast (its points, accuracy metrics and scaling recommendations); its id."""
+        values = {
+            "series": series,
+            "created_at": utc_now(created_at),
+            "horizon_start": utc_now(horizon_start),
+            "horizon_end": utc_now(horizon_end),
+            "model": model,
+            "metrics": dict(metrics or {}),
+            "points": [dict(p) for p in points],
+            "recommendations": [dict(r) for r in recommendations or []],
+        }
+        async with self._joined(tx) as t:
+            row = await t.fetchone("insert_prediction_set", values)
+        if row is None:  # cannot happen: an INSERT without ON CONFLICT returns its row or raises
+            raise StoreError("inserting a prediction set returned no id")
+        return int(row["id"])
+
+    async def latest_prediction_sets(self, *, tx: Transaction | None = None) -> list[Row]:
+        """The newest prediction set of each series, by series name."""
+        async with self._joined(tx, readonly=True) as t:
+            return await t.fetchall("latest_prediction_sets")

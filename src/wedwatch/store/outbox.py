@@ -1,0 +1,123 @@
+"""The action outbox: actions decided for incidents, claimed by workers under a lease.
+
+An action is enqueued in the same transaction as the incident that asked for it, keyed by an
+idempotency key (incident + action), so a duplicate notification can never enqueue it twice.
+Workers claim due actions with a lease; an action whose lease ran out (its worker died) is due
+again. Delivery is therefore at least once, and actions must tolerate a repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from wedwatch.store.transaction import Row, Transaction, TransactionalStore, utc_now
+
+__all__ = ["OutboxMethods", "ACTION_STATUSES", "FINAL_ACTION_STATUSES"]
+
+ACTION_STATUSES = ("pending", "running", "done", "failed", "skipped")
+FINAL_ACTION_STATUSES = ("done", "failed", "skipped")
+
+
+class OutboxMethods(TransactionalStore):
+    """Store methods on `action_outbox`."""
+
+    async def enqueue_action(
+        self,
+        incident_id: int | None,
+        action: str,
+        idempotency_key: str,
+        params: Mapping[str, Any],
+        *,
+        not_before: datetime | None = None,
+        now: datetime | None = None,
+        tx: Transaction | None = None,
+    ) -> bool:
+        """Queue an action unless its idempotency key is already queued; True when new."""
+        created_at = utc_now(now)
+        values = {
+            "idempotency_key": idempotency_key,
+            "incident_id": incident_id,
+            "action": action,
+            "params": dict(params),
+            "not_before": utc_now(not_before) if not_before is not None else created_at,
+            "created_at": created_at,
+        }
+        async with self._joined(tx) as t:
+            return await t.fetchone("insert_action", values) is not None
+
+    async def claim_actions(
+        self,
+        worker_id: str,
+        limit: int,
+        lease_seconds: float,
+        now: datetime,
+        *,
+        tx: Transaction | None = None,
+    ) -> list[Row]:
+        """Take up to `limit` due actions for `worker_id` until `now + lease_seconds`, oldest first."""
+        if limit <= 0:
+            return []
+        now = utc_now(now)
+        values = {
+            "worker_id": worker_id,
+            "limit": limit,
+            "now": now,
+            "lease_until": now + timedelta(seconds=lease_seconds),
+        }
+        async with self._joined(tx) as t:
+            rows = await t.fetchall("claim_actions", values)
+        # RETURNING gives no order on either dialect.
+        return sorted(rows, key=lambda row: (row["not_before"], row["id"]))
+
+    async def finish_action(
+        self,
+        action_id: int,
+        status: str,
+        result: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        *,
+        now: datetime | None = None,
+        tx: Transaction | None = None,
+    ) -> bool:
+        """Record an action's outcome (done, failed or skipped); False if it was already final."""
+        if status not in FINAL_ACTION_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(FINAL_ACTION_STATUSES)}, not {status!r}")
+        values = {
+            "id": action_id,
+            "status": status,
+            "result": dict(result) if result is not None else None,
+            "error": error,
+            "now": utc_now(now),
+        }
+        async with self._joined(tx) as t:
+            return await t.execute("finish_action", values) == 1
+
+    async def release_action(
+        self,
+        action_id: int,
+        *,
+        not_before: datetime,
+        error: str | None = None,
+        tx: Transaction | None = None,
+    ) -> bool:
+        """Put a claimed action back to pending, due again at `not_before` (a retry with backoff)."""
+        values = {"id": action_id, "not_before": utc_now(not_before), "error": error}
+        async with self._joined(tx) as t:
+            return await t.execute("release_action", values) == 1
+
+    async def get_action(self, action_id: int, *, tx: Transaction | None = None) -> Row | None:
+        """One outbox row by id."""
+        async with self._joined(tx, readonly=True) as t:
+            return await t.fetchone("get_action", {"id": action_id})
+
+    async def list_actions(self, incident_id: int, *, tx: Transaction | None = None) -> list[Row]:
+        """The actions queued for an incident, in the order they were queued."""
+        async with self._joined(tx, readonly=True) as t:
+            return await t.fetchall("list_actions_for_incident", {"incident_id": incident_id})
+
+    async def recent_actions(self, since: datetime, *, tx: Transaction | None = None) -> list[Row]:
+        """Actions started at or after `since` (what cooldowns and the hourly budget count)."""
+        async with self._joined(tx, readonly=True) as t:
+            return await t.fetchall("recent_actions", {"since": utc_now(since)})

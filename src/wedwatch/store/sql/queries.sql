@@ -1,0 +1,218 @@
+-- wedwatch's queries, called by name from wedwatch/store/base.py. Placeholders are `:name`
+-- (rewritten to `%(name)s` for psycopg). A dialect replaces a query only where the dialects
+-- truly differ, in sql/<dialect>/queries.sql. Values follow base.py's conventions: `now` and
+-- every other instant come from Python; JSON parameters carry their column's name.
+
+-- name: ping
+SELECT 1 AS ok;
+
+-- name: applied_migrations
+SELECT version, name, applied_at FROM schema_migrations ORDER BY version;
+
+-- name: record_migration
+INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :applied_at);
+
+-- name: upsert_wedding
+INSERT INTO weddings (id, ceremony_at, timezone, guests, vendors, name, venue, updated_at)
+VALUES (:id, :ceremony_at, :timezone, :guests, :vendors, :name, :venue, :updated_at)
+ON CONFLICT (id) DO UPDATE SET
+    ceremony_at = excluded.ceremony_at,
+    timezone = excluded.timezone,
+    guests = excluded.guests,
+    vendors = excluded.vendors,
+    name = excluded.name,
+    venue = excluded.venue,
+    updated_at = excluded.updated_at;
+
+-- name: list_weddings
+-- Exactly the keys wedwatch.calendar.parse_calendar accepts.
+SELECT id, ceremony_at, timezone, guests, vendors, name, venue FROM weddings ORDER BY id;
+
+-- name: upsert_probe_aggregate
+-- Additive: several exporters (or a retried flush of a partial bucket) sum up. CASE instead
+-- of max()/GREATEST() because each dialect has only one of them as a two-argument function.
+INSERT INTO wedding_performance_metrics (
+    wedding_id, operation, bucket_start, bucket_seconds, tier, phase,
+    probes, failures, duration_sum_seconds, duration_max_seconds, last_reason
+) VALUES (
+    :wedding_id, :operation, :bucket_start, :bucket_seconds, :tier, :phase,
+    :probes, :failures, :duration_sum_seconds, :duration_max_seconds, :last_reason
+)
+ON CONFLICT (wedding_id, operation, bucket_start) DO UPDATE SET
+    tier = excluded.tier,
+    phase = excluded.phase,
+    probes = wedding_performance_metrics.probes + excluded.probes,
+    failures = wedding_performance_metrics.failures + excluded.failures,
+    duration_sum_seconds = wedding_performance_metrics.duration_sum_seconds + excluded.duration_sum_seconds,
+    duration_max_seconds = CASE
+        WHEN excluded.duration_max_seconds > wedding_performance_metrics.duration_max_seconds
+        THEN excluded.duration_max_seconds
+        ELSE wedding_performance_metrics.duration_max_seconds
+    END,
+    last_reason = COALESCE(excluded.last_reason, wedding_performance_metrics.last_reason);
+
+-- name: list_probe_aggregates
+SELECT wedding_id, operation, bucket_start, bucket_seconds, tier, phase, probes, failures,
+       duration_sum_seconds, duration_max_seconds, last_reason
+FROM wedding_performance_metrics
+WHERE bucket_start >= :since
+ORDER BY bucket_start, wedding_id, operation;
+
+-- name: insert_critical_path
+INSERT INTO critical_path_metrics (
+    wedding_id, observed_at, guests_checked_in, guests_expected, next_milestone_delay_seconds,
+    vendors_confirmed, vendors_booked, open_incidents, incident_response_seconds
+) VALUES (
+    :wedding_id, :observed_at, :guests_checked_in, :guests_expected, :next_milestone_delay_seconds,
+    :vendors_confirmed, :vendors_booked, :open_incidents, :incident_response_seconds
+)
+ON CONFLICT (wedding_id, observed_at) DO NOTHING;
+
+-- name: latest_critical_path
+SELECT c.* FROM critical_path_metrics c
+WHERE c.observed_at = (
+    SELECT max(l.observed_at) FROM critical_path_metrics l WHERE l.wedding_id = c.wedding_id
+)
+ORDER BY c.wedding_id;
+
+-- name: insert_notification
+INSERT INTO notifications (dedup_key, group_key, receiver, status, alert_count, received_at, payload)
+VALUES (:dedup_key, :group_key, :receiver, :status, :alert_count, :received_at, :payload)
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING id;
+
+-- name: insert_incident
+INSERT INTO performance_alerts (
+    fingerprint, starts_at, alertname, status, severity, escalated_severity, strategy,
+    wedding_id, operation, labels, annotations, generator_url, ends_at,
+    first_seen_at, last_seen_at, resolved_at
+) VALUES (
+    :fingerprint, :starts_at, :alertname, :status, :severity, :escalated_severity, :strategy,
+    :wedding_id, :operation, :labels, :annotations, :generator_url, :ends_at,
+    :seen_at, :seen_at, :resolved_at
+)
+ON CONFLICT (fingerprint, starts_at) DO NOTHING
+RETURNING id;
+
+-- name: update_incident
+-- The latest delivery wins for status and ends_at; resolved_at keeps the first resolution.
+UPDATE performance_alerts SET
+    status = :status,
+    ends_at = :ends_at,
+    last_seen_at = CASE WHEN last_seen_at > :seen_at THEN last_seen_at ELSE :seen_at END,
+    resolved_at = CASE WHEN :status = 'resolved' THEN COALESCE(resolved_at, :resolved_at) END
+WHERE fingerprint = :fingerprint AND starts_at = :starts_at
+RETURNING id;
+
+-- name: get_incident
+SELECT * FROM performance_alerts WHERE id = :id;
+
+-- name: list_incidents
+SELECT * FROM performance_alerts ORDER BY last_seen_at DESC, id DESC LIMIT :limit;
+
+-- name: list_incidents_by_status
+SELECT * FROM performance_alerts WHERE status = :status
+ORDER BY last_seen_at DESC, id DESC LIMIT :limit;
+
+-- name: insert_action
+INSERT INTO action_outbox (idempotency_key, incident_id, action, params, status, attempts, not_before, created_at)
+VALUES (:idempotency_key, :incident_id, :action, :params, 'pending', 0, :not_before, :created_at)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id;
+
+-- name: claim_actions
+-- SQLite runs this under BEGIN IMMEDIATE, which already excludes every other writer;
+-- PostgreSQL overrides it with FOR UPDATE SKIP LOCKED. A running action whose lease expired
+-- (its worker died) is due again.
+UPDATE action_outbox SET
+    status = 'running',
+    claimed_by = :worker_id,
+    lease_until = :lease_until,
+    attempts = attempts + 1,
+    started_at = :now
+WHERE id IN (
+    SELECT id FROM action_outbox
+    WHERE (status = 'pending' AND not_before <= :now)
+       OR (status = 'running' AND lease_until < :now)
+    ORDER BY not_before, id
+    LIMIT :limit
+)
+RETURNING *;
+
+-- name: finish_action
+UPDATE action_outbox SET
+    status = :status, finished_at = :now, result = :result, error = :error, lease_until = NULL
+WHERE id = :id AND status IN ('pending', 'running');
+
+-- name: release_action
+-- Back to pending for a later retry; the attempt already counted when it was claimed.
+UPDATE action_outbox SET
+    status = 'pending', not_before = :not_before, claimed_by = NULL, lease_until = NULL, error = :error
+WHERE id = :id AND status = 'running';
+
+-- name: get_action
+SELECT * FROM action_outbox WHERE id = :id;
+
+-- name: list_actions_for_incident
+SELECT * FROM action_outbox WHERE incident_id = :incident_id ORDER BY id;
+
+-- name: recent_actions
+-- What the cooldown and the hourly budget are computed from.
+SELECT id, incident_id, action, status, attempts, started_at, finished_at
+FROM action_outbox WHERE started_at >= :since ORDER BY started_at, id;
+
+-- name: insert_response
+INSERT INTO degradation_responses (incident_id, strategy, severity, wedding_id, decided_at, details)
+VALUES (:incident_id, :strategy, :severity, :wedding_id, :decided_at, :details)
+ON CONFLICT (incident_id) DO NOTHING
+RETURNING id;
+
+-- name: complete_response_action
+-- Keeps the earliest completion even when completions are reported out of order.
+UPDATE degradation_responses SET first_action_completed_at = :completed_at
+WHERE incident_id = :incident_id
+  AND (first_action_completed_at IS NULL OR first_action_completed_at > :completed_at);
+
+-- name: get_response
+SELECT * FROM degradation_responses WHERE incident_id = :incident_id;
+
+-- name: resolve_response
+UPDATE degradation_responses SET
+    resolved_at = :resolved_at, resolution_seconds = :resolution_seconds, outcome = :outcome
+WHERE incident_id = :incident_id AND resolved_at IS NULL
+RETURNING *;
+
+-- name: list_responses
+SELECT * FROM degradation_responses ORDER BY decided_at DESC, id DESC LIMIT :limit;
+
+-- name: insert_optimization
+INSERT INTO optimization_results (
+    idempotency_key, kind, resource, wedding_id, before_value, after_value,
+    executed_at, dry_run, outcome, details
+) VALUES (
+    :idempotency_key, :kind, :resource, :wedding_id, :before_value, :after_value,
+    :executed_at, :dry_run, :outcome, :details
+)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id;
+
+-- name: list_optimizations
+SELECT * FROM optimization_results ORDER BY executed_at DESC, id DESC LIMIT :limit;
+
+-- name: insert_prediction_set
+INSERT INTO scaling_prediction_sets (
+    series, created_at, horizon_start, horizon_end, model, metrics, points, recommendations
+) VALUES (
+    :series, :created_at, :horizon_start, :horizon_end, :model, :metrics, :points, :recommendations
+)
+RETURNING id;
+
+-- name: latest_prediction_sets
+-- The newest set of each series (ties on created_at go to the later id).
+SELECT p.* FROM scaling_prediction_sets p
+WHERE NOT EXISTS (
+    SELECT 1 FROM scaling_prediction_sets n
+    WHERE n.series = p.series
+      AND (n.created_at > p.created_at OR (n.created_at = p.created_at AND n.id > p.id))
+)
+ORDER BY p.series;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Protocol
 
-from wedwatch.commands import check, weddings
+from wedwatch.commands import check, demo, exporter, platform, rules, weddings
 
 __all__ = ["COMMANDS", "Command"]
 
@@ -22,5 +22,9 @@ class Command(Protocol):
 
 COMMANDS: dict[str, Command] = {
     "check": check,
+    "demo": demo,
+    "exporter": exporter,
+    "platform": platform,
+    "rules": rules,
     "weddings": weddings,
 }

@@ -8,13 +8,11 @@ WEDWATCH_TEST_POSTGRES=skip is set on purpose. Each test gets a fresh schema, dr
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import sqlite3
-from collections.abc import Awaitable, Callable
 
 import psycopg
 import pytest

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
-import yaml
 import pytest
+import yaml
 from pytest_aiohttp import AiohttpClient
 
-from wedwatch.exporter.app import EXPORTER_KEY, create_app
-from wedwatch.exporter.probes import PROBES
 from wedwatch.config import LoadedConfig
 from wedwatch.config.model import OPERATIONS
+from wedwatch.exporter.app import EXPORTER_KEY, create_app
+from wedwatch.exporter.probes import PROBES
 
 MakeConfig = Callable[..., LoadedConfig]
 

@@ -13,6 +13,7 @@ from pytest_aiohttp import AiohttpClient
 from wedwatch.calendar import Wedding
 from wedwatch.platform import Clock, PlatformSettings, create_app
 
+
 @pytest.fixture
 def weddings() -> list[Wedding]:
     return calendar_weddings()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from rules_support import REPO, RULES_DIR, all_rules
 
 from wedwatch.config.model import Config, SeverityThresholds, ThresholdsConfig, WeddingDayGuarantees
 from wedwatch.errors import ConfigError
@@ -21,8 +22,6 @@ from wedwatch.rules import (
     rule_files,
     stale_files,
 )
-
-from rules_support import REPO, RULES_DIR, all_rules
 
 # A raw metric name: wedwatch_..., not inside a recording rule's name (those contain colons).
 _METRIC = re.compile(r"(?<![\w:])wedwatch_[a-z0-9_]+(?![\w:])")

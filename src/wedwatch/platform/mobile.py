@@ -10,7 +10,7 @@ from aiohttp import hdrs, web
 
 from wedwatch.calendar import Wedding, phase_at
 from wedwatch.platform.faults import operation
-from wedwatch.platform.state import CLOCK, iso
+from wedwatch.platform.state import CLOCK
 
 __all__ = ["is_mobile", "summary", "routes"]
 

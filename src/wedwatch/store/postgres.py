@@ -52,7 +52,7 @@ def _row_factory(cursor: psycopg.AsyncCursor[Any]) -> RowMaker[Row]:
     names = [column.name for column in cursor.description or ()]
 
     def make(values: Sequence[Any]) -> Row:
-        return {name: _from_pg(value) for name, value in zip(names, values)}
+        return {name: _from_pg(value) for name, value in zip(names, values, strict=True)}
 
     return make
 

@@ -96,7 +96,7 @@ def _adapt(params: Params | None) -> dict[str, Any]:
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:
-    return {col[0]: _from_sqlite(col[0], value) for col, value in zip(cursor.description, values)}
+    return {col[0]: _from_sqlite(col[0], value) for col, value in zip(cursor.description, values, strict=True)}
 
 
 # -- blocking helpers, run on the store's thread only ---------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from wedwatch import __version__
-from wedwatch.cli import main
+from wedwatch.cli import build_parser, main
 
 CALENDAR = """\
 weddings:
@@ -124,3 +124,10 @@ def test_unreadable_calendar_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtu
     path.write_text("calendar:\n  file: missing.yml\n")
     assert main(["weddings", "--config.file", str(path)]) == 1
     assert "missing.yml: cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--log.level", "debug", "check"], ["check", "--log.level", "debug"], ["check"]])
+def test_log_level_before_or_after_the_command(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEDWATCH_LOG_LEVEL", "warn")
+    args = build_parser().parse_args(argv)
+    assert args.log_level == ("debug" if "debug" in argv else "warn")

@@ -34,18 +34,24 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, one sub-parser per registered command."""
     parser = _Parser(prog="wedwatch", description="Wedding-aware monitoring for a wedding platform.")
     parser.add_argument("--version", action="version", version=f"wedwatch {__version__}")
-    parser.add_argument(
-        "--log.level",
-        dest="log_level",
-        default=os.environ.get("WEDWATCH_LOG_LEVEL", "info"),
-        choices=["debug", "info", "warn", "error"],
-        help="log level (env WEDWATCH_LOG_LEVEL)",
-    )
+    _add_log_level(parser, os.environ.get("WEDWATCH_LOG_LEVEL", "info"))
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, command in COMMANDS.items():
         sub = subparsers.add_parser(name, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
+        # Accepted after the command too, as Prometheus' own binaries take every flag anywhere.
+        _add_log_level(sub, argparse.SUPPRESS)
     return parser
+
+
+def _add_log_level(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "--log.level",
+        dest="log_level",
+        default=default,
+        choices=["debug", "info", "warn", "error"],
+        help="log level (env WEDWATCH_LOG_LEVEL)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

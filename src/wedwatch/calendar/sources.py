@@ -6,6 +6,7 @@ is reported as an EntryError and the good entries still load.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -127,7 +128,8 @@ async def load_calendar(
 ) -> CalendarLoad:
     """Load the calendar from the configured source."""
     if config.file:
-        return load_calendar_file(config.file)
+        # A big YAML calendar takes a while to parse; keep the event loop free meanwhile.
+        return await asyncio.to_thread(load_calendar_file, config.file)
     if config.url:
         if session is not None:
             return await load_calendar_url(session, config.url, config.headers)

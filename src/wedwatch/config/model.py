@@ -66,7 +66,7 @@ class PlatformConfig(Strict):
     base_url: str = "http://127.0.0.1:8085"
     # Header values may be ${ENV} references; they are never logged.
     headers: dict[str, str] = Field(default_factory=dict)
-    timeout_seconds: Seconds = 10.0
+    timeout_seconds: Seconds = 10.0  # connecting; each operation has its own deadline
 
     @field_validator("base_url")
     @classmethod

@@ -54,7 +54,9 @@ def _exporter_ctx(loaded: LoadedConfig, *, record: bool, schedule: bool):  # typ
         connector = aiohttp.TCPConnector(force_close=True, limit=config.schedule.max_concurrency * 2)
         session = aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(total=config.platform.timeout_seconds),
+            # Each probe's own deadline (operations.*.timeout_seconds) bounds the whole exchange;
+            # the platform's timeout bounds connecting.
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=config.platform.timeout_seconds),
             trace_configs=[trace_config()],
             headers={"User-Agent": f"wedwatch/{__version__}"},
         )

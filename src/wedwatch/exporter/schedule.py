@@ -42,7 +42,7 @@ class Schedule:
     """A heap of due times with lazy deletion; intervals change when phases do."""
 
     def __init__(self, *, jitter_ratio: float = 0.1, rng: random.Random | None = None) -> None:
-        self._jitter = jitter_ratio
+        self.jitter_ratio = jitter_ratio
         self._rng = rng or random.Random()
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._heap: list[tuple[float, int, tuple[str, str]]] = []
@@ -110,7 +110,7 @@ class Schedule:
                 break
             heapq.heappop(self._heap)
             jobs.append(Job(key[0], key[1], due, entry.interval))
-            spread = entry.interval * self._rng.uniform(-self._jitter, self._jitter)
+            spread = entry.interval * self._rng.uniform(-self.jitter_ratio, self.jitter_ratio)
             following = due + entry.interval + spread
             if following <= now:
                 # Far behind (a paused process, an overloaded host): resume, do not burst to catch up.

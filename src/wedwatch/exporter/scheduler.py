@@ -54,8 +54,11 @@ class Scheduler:
                 due = self.schedule.next_due()
                 if due is None or due > now:
                     self._wake.clear()
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                    # that races with the event being set, and the scheduler would never stop.
                     try:
-                        await asyncio.wait_for(self._wake.wait(), None if due is None else due - now)
+                        async with asyncio.timeout(None if due is None else due - now):
+                            await self._wake.wait()
                     except TimeoutError:
                         pass
                     continue

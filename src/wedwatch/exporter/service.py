@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -20,6 +21,9 @@ from wedwatch.exporter.recorder import Recorder
 from wedwatch.exporter.schedule import Job, Schedule
 from wedwatch.exporter.scheduler import Scheduler
 from wedwatch.exporter.state import ExporterState
+
+if TYPE_CHECKING:
+    from wedwatch.store import Store
 
 __all__ = ["Exporter"]
 
@@ -35,7 +39,7 @@ class Exporter:
         session: aiohttp.ClientSession,
         *,
         recorder: Recorder | None = None,
-        calendar_store: object | None = None,
+        calendar_store: Store | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -93,7 +97,7 @@ class Exporter:
     async def refresh(self) -> None:
         """Re-read the calendar (keeping the last good one on failure) and re-plan every wedding."""
         try:
-            load = await load_calendar(self.config.calendar, store=self._calendar_store, session=self.session)  # type: ignore[arg-type]
+            load = await load_calendar(self.config.calendar, store=self._calendar_store, session=self.session)
         except (CalendarError, WedwatchError) as exc:
             log.error("calendar refresh failed, keeping %d known weddings: %s", len(self.weddings), exc)
             load = None
@@ -174,7 +178,8 @@ class Exporter:
                 self.state.reload_successful = False
                 return False
             self.loaded = loaded
-            self.schedule._jitter = loaded.config.schedule.jitter_ratio  # noqa: SLF001 - same package
+            # max_concurrency and the HTTP session's settings take effect at the next start.
+            self.schedule.jitter_ratio = loaded.config.schedule.jitter_ratio
             self.state.reload_successful = True
             self.state.reload_timestamp = time.time()
             log.info("configuration reloaded from %s", path)

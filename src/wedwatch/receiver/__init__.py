@@ -1,0 +1,1 @@
+"""The Alertmanager webhook receiver: persist, decide, act, measure."""

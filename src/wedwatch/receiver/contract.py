@@ -1,0 +1,58 @@
+"""The receiver's metric contract (DESIGN.md section 4), beside the exporter's.
+
+Dashboards and tests read this table; the receiver's collector renders exactly these names.
+"""
+
+from __future__ import annotations
+
+from wedwatch.exporter.contract import MetricSpec
+
+__all__ = ["RECEIVER_METRICS", "RESOLUTION_BUCKETS", "receiver_metric_names"]
+
+# Seconds from the first completed action to the alert's end: a minute to a few hours.
+RESOLUTION_BUCKETS: tuple[float, ...] = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400)
+
+RECEIVER_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        "wedwatch_receiver_notifications_total",
+        "counter",
+        ("outcome",),
+        "Webhook notifications received, by outcome (accepted, duplicate, bad_request, unauthorized, too_large, unavailable).",
+    ),
+    MetricSpec(
+        "wedwatch_receiver_alerts_total",
+        "counter",
+        ("status", "severity"),
+        "Alerts received in new notifications, by their own status and final (escalated) severity.",
+    ),
+    MetricSpec(
+        "wedwatch_actions_total",
+        "counter",
+        ("action", "outcome"),
+        "Actions finished, by action and outcome (succeeded, failed, skipped, dry_run).",
+    ),
+    MetricSpec("wedwatch_emergency_mode", "gauge", (), "1 while emergency mode is on."),
+    MetricSpec(
+        "wedwatch_response_resolution_seconds",
+        "histogram",
+        ("strategy",),
+        "Time from a response's first completed action to the alert's end.",
+        RESOLUTION_BUCKETS,
+    ),
+    MetricSpec(
+        "wedwatch_forecast",
+        "gauge",
+        ("series", "bound"),
+        "Latest forecast for the next hour per series; bound is yhat, lower or upper.",
+    ),
+)
+
+
+def receiver_metric_names() -> frozenset[str]:
+    """Every series name the receiver can produce, including histogram suffixes."""
+    names: set[str] = set()
+    for spec in RECEIVER_METRICS:
+        names.add(spec.name)
+        if spec.type == "histogram":
+            names.update(f"{spec.name}{s}" for s in ("_bucket", "_sum", "_count"))
+    return frozenset(names)

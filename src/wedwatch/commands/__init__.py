@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Protocol
 
-from wedwatch.commands import check, demo, exporter, platform, rules, weddings
+from wedwatch.commands import check, demo, exporter, platform, receiver, rules, weddings
 
 __all__ = ["COMMANDS", "Command"]
 
@@ -25,6 +25,7 @@ COMMANDS: dict[str, Command] = {
     "demo": demo,
     "exporter": exporter,
     "platform": platform,
+    "receiver": receiver,
     "rules": rules,
     "weddings": weddings,
 }

@@ -187,6 +187,9 @@ class StoreConfig(Strict):
 
     url: str = "sqlite:///wedwatch.db"
     pool_max_size: PositiveInt = 10
+    # Connecting, waiting for a pooled connection, or for SQLite's write lock: past this the
+    # store counts as unavailable (the receiver answers 503 and Alertmanager retries).
+    timeout_seconds: Seconds = 10.0
 
     @field_validator("url")
     @classmethod

@@ -37,6 +37,7 @@ from wedwatch.calendar.model import Wedding
 from wedwatch.errors import StoreError
 from wedwatch.store.migrations import apply_migrations
 from wedwatch.store.outbox import OutboxMethods
+from wedwatch.store.receiver_state import ReceiverStateMethods
 from wedwatch.store.records import CriticalPathSample, ProbeAggregate
 from wedwatch.store.responses import ResponseMethods
 from wedwatch.store.transaction import Row, Transaction, utc_now
@@ -50,7 +51,9 @@ TIMESTAMP_COLUMNS = frozenset(
         "created_at",
         "decided_at",
         "ends_at",
+        "entered_at",
         "executed_at",
+        "exited_at",
         "finished_at",
         "first_action_completed_at",
         "first_seen_at",
@@ -70,7 +73,7 @@ TIMESTAMP_COLUMNS = frozenset(
 JSON_COLUMNS = frozenset(
     {"annotations", "details", "labels", "metrics", "params", "payload", "points", "recommendations", "result"}
 )
-BOOLEAN_COLUMNS = frozenset({"dry_run"})
+BOOLEAN_COLUMNS = frozenset({"dry_run", "enabled"})
 INCIDENT_STATUSES = ("firing", "resolved")
 
 
@@ -79,7 +82,7 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
-class Store(OutboxMethods, ResponseMethods):
+class Store(OutboxMethods, ResponseMethods, ReceiverStateMethods):
     """A wedwatch store: open one with `open_store(url)`; both back ends share these methods."""
 
     async def migrate(self, *, now: datetime | None = None) -> list[int]:

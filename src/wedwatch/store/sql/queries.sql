@@ -115,8 +115,8 @@ SELECT * FROM performance_alerts WHERE status = :status
 ORDER BY last_seen_at DESC, id DESC LIMIT :limit;
 
 -- name: insert_action
-INSERT INTO action_outbox (idempotency_key, incident_id, action, params, status, attempts, not_before, created_at)
-VALUES (:idempotency_key, :incident_id, :action, :params, 'pending', 0, :not_before, :created_at)
+INSERT INTO action_outbox (idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at)
+VALUES (:idempotency_key, :incident_id, :action, :target, :params, 'pending', 0, :not_before, :created_at)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id;
 
@@ -158,7 +158,7 @@ SELECT * FROM action_outbox WHERE incident_id = :incident_id ORDER BY id;
 
 -- name: recent_actions
 -- What the cooldown and the hourly budget are computed from.
-SELECT id, incident_id, action, status, attempts, started_at, finished_at
+SELECT id, incident_id, action, target, status, attempts, started_at, finished_at
 FROM action_outbox WHERE started_at >= :since ORDER BY started_at, id;
 
 -- name: insert_response
@@ -216,3 +216,68 @@ WHERE NOT EXISTS (
       AND (n.created_at > p.created_at OR (n.created_at = p.created_at AND n.id > p.id))
 )
 ORDER BY p.series;
+
+-- name: lock_actions
+-- Serializes the action gate (budget and cooldown checks plus the claim) across replicas.
+-- SQLite's BEGIN IMMEDIATE already excludes other writers; PostgreSQL overrides this.
+SELECT 1 AS locked;
+
+-- name: count_actions_run_since
+-- Actions that ran (or are running) since :since: what the hourly budget spends. Logging a
+-- decision changes nothing on the platform, so the built-in `log` action is free.
+SELECT count(*) AS n FROM action_outbox
+WHERE started_at >= :since AND status IN ('running', 'done', 'failed') AND action <> 'log';
+
+-- name: count_target_actions_since
+-- Runs of one action on one target since :since, other than :id: the cooldown.
+SELECT count(*) AS n FROM action_outbox
+WHERE action = :action AND target = :target AND id <> :id
+  AND started_at >= :since AND status IN ('running', 'done');
+
+-- name: count_incident_starts_since
+-- How often an alert (one fingerprint) started firing since :since: flap detection.
+SELECT count(*) AS n FROM performance_alerts WHERE fingerprint = :fingerprint AND starts_at >= :since;
+
+-- name: skip_pending_actions
+UPDATE action_outbox SET status = 'skipped', error = :reason, finished_at = :now
+WHERE incident_id = :incident_id AND status = 'pending';
+
+-- name: list_firing_incidents_since
+SELECT * FROM performance_alerts WHERE status = 'firing' AND last_seen_at >= :since
+ORDER BY starts_at DESC, id DESC LIMIT :limit;
+
+-- name: count_firing_emergency_incidents
+SELECT count(*) AS n FROM performance_alerts
+WHERE strategy = 'emergency' AND status = 'firing' AND last_seen_at >= :since;
+
+-- name: last_emergency_resolution
+-- Aliased to ends_at so that both back ends decode it as a timestamp.
+SELECT max(ends_at) AS ends_at FROM performance_alerts WHERE strategy = 'emergency' AND status = 'resolved';
+
+-- name: enter_emergency
+INSERT INTO emergency_events (active, entered_at, incident_id, wedding_id, reason)
+VALUES (1, :entered_at, :incident_id, :wedding_id, :reason)
+ON CONFLICT (active) DO NOTHING
+RETURNING *;
+
+-- name: active_emergency
+SELECT * FROM emergency_events WHERE active = 1;
+
+-- name: exit_emergency
+UPDATE emergency_events SET active = NULL, exited_at = :exited_at, exit_reason = :reason
+WHERE active = 1
+RETURNING *;
+
+-- name: list_emergency_events
+SELECT * FROM emergency_events ORDER BY entered_at DESC, id DESC LIMIT :limit;
+
+-- name: get_automation
+SELECT * FROM automation_state WHERE id = 1;
+
+-- name: set_automation
+INSERT INTO automation_state (id, enabled, reason, updated_at, updated_by)
+VALUES (1, :enabled, :reason, :updated_at, :updated_by)
+ON CONFLICT (id) DO UPDATE SET
+    enabled = excluded.enabled, reason = excluded.reason,
+    updated_at = excluded.updated_at, updated_by = excluded.updated_by
+RETURNING *;

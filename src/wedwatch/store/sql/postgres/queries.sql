@@ -38,3 +38,7 @@ SELECT table_name::text AS table_name, column_name::text AS column_name, data_ty
 FROM information_schema.columns
 WHERE table_schema = current_schema()
 ORDER BY table_name, ordinal_position;
+
+-- name: lock_actions
+-- Held until the gating transaction ends: replicas take turns spending the budget.
+SELECT pg_advisory_xact_lock(hashtext('wedwatch.action_outbox.gate'));

@@ -1,0 +1,40 @@
+"""scale: ask for capacity within the bounds; recorded in optimization_results, sent when a URL is set."""
+
+from __future__ import annotations
+
+from wedwatch.config.actions import ScaleAction
+from wedwatch.receiver.actions.base import ActionContext, ActionResult, render
+from wedwatch.receiver.actions.http import send_json
+from wedwatch.receiver.capacity import size_capacity
+
+
+async def run(ctx: ActionContext) -> ActionResult:
+    """Size capacity for the incident's strategy and guests; POST it when the definition has a URL."""
+    p = ctx.params
+    targets = size_capacity(int(p.get("guests") or 0), str(p.get("strategy")), ctx.config.actions.capacity)
+    body = {
+        "wedding_id": p.get("wedding_id"),
+        "strategy": p.get("strategy"),
+        "reason": p.get("alertname"),
+        "capacity": {c.resource: c.value for c in targets},
+    }
+    definition = ctx.definition
+    sent = None
+    if isinstance(definition, ScaleAction) and definition.url:
+        url = render(definition.url, ctx.values)
+        sent = await send_json(ctx, "POST", url, body, {}, definition.timeout_seconds)
+    for c in targets:
+        # Keyed by outbox row and resource: an at-least-once repeat records nothing twice.
+        await ctx.store.record_optimization(
+            idempotency_key=f"outbox:{ctx.action_id}:{c.resource}",
+            kind="scale",
+            resource=c.resource,
+            wedding_id=p.get("wedding_id"),
+            after_value=c.value,
+            executed_at=ctx.now,
+            dry_run=False,
+            outcome="sent" if sent else "recorded",
+            details={"strategy": p.get("strategy"), "capped": c.capped, "incident_id": p.get("incident_id")},
+        )
+    capped = [c.resource for c in targets if c.capped]
+    return ActionResult({**body, "sent": sent is not None, "capped": capped})

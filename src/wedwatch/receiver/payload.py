@@ -1,0 +1,96 @@
+"""Alertmanager's webhook payload (version 4): lenient models and the notification's dedup key.
+
+Lenient with what others send: unknown fields are ignored (newer Alertmanagers add
+`notification_reason`, `routeLabels`), but what we rely on is checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = ["Alert", "Notification", "PayloadError", "parse_notification", "ZERO_TIME"]
+
+# Alertmanager sends endsAt "0001-01-01T00:00:00Z" for an alert with no known end.
+ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+
+
+class PayloadError(ValueError):
+    """The body is not a notification we accept; the message says why (answered with 400)."""
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Alert(_Lenient):
+    """One alert of a notification."""
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: datetime  # noqa: N815 - Alertmanager's field names
+    endsAt: datetime = ZERO_TIME  # noqa: N815
+    generatorURL: str = ""  # noqa: N815
+    fingerprint: str = Field(min_length=1, max_length=64)
+
+    @field_validator("startsAt", "endsAt")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """The end, None while unknown (Alertmanager's zero time)."""
+        return None if self.endsAt <= ZERO_TIME else self.endsAt
+
+    @property
+    def alertname(self) -> str:
+        """The alert's name label."""
+        return self.labels.get("alertname", "")
+
+
+class Notification(_Lenient):
+    """One webhook delivery."""
+
+    version: Literal["4"]
+    groupKey: str  # noqa: N815
+    status: Literal["firing", "resolved"]
+    receiver: str = ""
+    alerts: list[Alert]
+    groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    commonLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    externalURL: str = ""  # noqa: N815
+    truncatedAlerts: int = 0  # noqa: N815
+
+    def dedup_key(self) -> str:
+        """Same for byte-different deliveries of the same news: retries, and HA Alertmanager pairs."""
+        identity = sorted(
+            (a.fingerprint, a.status, a.startsAt.isoformat(), a.endsAt.isoformat()) for a in self.alerts
+        )
+        blob = json.dumps([self.groupKey, identity], separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def parse_notification(body: bytes) -> tuple[Notification, dict[str, object]]:
+    """Parse a webhook body; PayloadError names what is wrong. Returns the model and the raw JSON."""
+    try:
+        raw = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise PayloadError(f"body is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise PayloadError(f"body must be a JSON object, not {type(raw).__name__}")
+    version = raw.get("version")
+    if version != "4":
+        raise PayloadError(f"unsupported webhook version {version!r}: wedwatch accepts version \"4\"")
+    try:
+        return Notification.model_validate(raw), raw
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise PayloadError(f"{where}: {first['msg']}") from None

@@ -1,0 +1,125 @@
+"""The receiver's moving parts: the store (opened, and re-opened until it answers), the calendar,
+the outbox worker and the metrics. The aiohttp app only exposes them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiohttp
+
+from wedwatch.calendar.phases import WeddingStatus
+from wedwatch.calendar.watch import CalendarWatcher
+from wedwatch.config import Config, LoadedConfig, redact_url
+from wedwatch.errors import StoreError, StoreUnavailable
+from wedwatch.receiver.ingest import IngestResult, ingest
+from wedwatch.receiver.metrics import ReceiverMetrics
+from wedwatch.receiver.payload import Notification
+from wedwatch.receiver.worker import Worker
+from wedwatch.store import Store, open_store
+
+__all__ = ["Receiver"]
+
+log = logging.getLogger(__name__)
+STORE_RETRY_SECONDS = 5.0
+
+
+class Receiver:
+    """One receiver process; several may share one PostgreSQL."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        session: aiohttp.ClientSession,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        run_worker: bool = True,
+        worker_id: str | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.session = session
+        self.now = now
+        self.metrics = ReceiverMetrics()
+        self.store: Store | None = None
+        self.calendar = CalendarWatcher(session=session)
+        self.worker: Worker | None = None
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._run_worker = run_worker
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def config(self) -> Config:
+        """The configuration in force."""
+        return self.loaded.config
+
+    async def start(self) -> None:
+        """Open the store (in the background until it answers) and start the loops."""
+        await self._open_store_once()
+        if self.store is None:
+            self._tasks.append(asyncio.create_task(self._open_store_forever(), name="store opener"))
+        else:
+            await self._after_store()
+
+    async def stop(self) -> None:
+        """Stop the loops and close the store."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+    async def _open_store_once(self) -> None:
+        try:
+            store = self.config.store
+            self.store = await open_store(store.url, pool_max_size=store.pool_max_size, timeout=store.timeout_seconds)
+        except StoreError as exc:
+            log.error("store %s unavailable, answering 503 until it is: %s", redact_url(self.config.store.url), exc)
+
+    async def _open_store_forever(self) -> None:
+        while self.store is None:
+            await asyncio.sleep(STORE_RETRY_SECONDS)
+            await self._open_store_once()
+        await self._after_store()
+
+    async def _after_store(self) -> None:
+        assert self.store is not None
+        self.calendar.store = self.store
+        await self.calendar.refresh(self.config)
+        self._tasks.append(asyncio.create_task(self.calendar.run(self.config), name="calendar refresh"))
+        self.worker = Worker(self.store, lambda: self.config, self.session, self.metrics, worker_id=self.worker_id, now=self.now)
+        if self._run_worker:
+            self._tasks.append(asyncio.create_task(self.worker.run(), name="outbox worker"))
+
+    def statuses(self) -> list[WeddingStatus]:
+        """Every known wedding's status now."""
+        return self.calendar.statuses(self.config, self.now())
+
+    def require_store(self) -> Store:
+        """The store, or StoreUnavailable while it has not been opened."""
+        if self.store is None:
+            raise StoreUnavailable("the store has not been reached yet")
+        return self.store
+
+    async def accept(self, notification: Notification, raw: dict[str, object]) -> IngestResult:
+        """Persist one notification (durably, before the caller answers 200) and wake the worker."""
+        store = self.require_store()
+        result = await ingest(store, notification, raw, self.statuses(), self.config.actions, self.now())
+        m = self.metrics
+        m.notifications.labels("duplicate" if result.duplicate else "accepted").inc()
+        for status, severity in result.alerts:
+            m.alerts.labels(status, severity).inc()
+        for strategy, seconds in result.resolved:
+            if seconds is not None:
+                m.resolution.labels(strategy).observe(seconds)
+        if result.emergency_entered:
+            m.emergency.set(1)
+            log.warning("emergency mode entered")
+        if result.actions_queued and self.worker is not None and self._run_worker:
+            self.worker.wake()
+        return result

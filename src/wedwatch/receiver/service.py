@@ -92,7 +92,18 @@ class Receiver:
         self.calendar.store = self.store
         await self.calendar.refresh(self.config)
         self._tasks.append(asyncio.create_task(self.calendar.run(self.config), name="calendar refresh"))
-        self.worker = Worker(self.store, lambda: self.config, self.session, self.metrics, worker_id=self.worker_id, now=self.now)
+        r = self.config.receiver
+        self.worker = Worker(
+            self.store,
+            lambda: self.config,
+            self.session,
+            self.metrics,
+            worker_id=self.worker_id,
+            now=self.now,
+            batch=r.worker_batch,
+            max_attempts=r.action_max_attempts,
+            backoff_seconds=r.action_retry_seconds,
+        )
         if self._run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="outbox worker"))
 

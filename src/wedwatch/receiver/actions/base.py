@@ -78,6 +78,11 @@ class _PlainFields(string.Formatter):
             raise TemplateError(f"template field {{{field_name}}} is unknown (known: {', '.join(sorted(kwargs))})")
         return kwargs[field_name], field_name
 
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion is not None:
+            raise TemplateError("template fields take no conversion")
+        return value
+
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec:
             raise TemplateError("template fields take no format spec")

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from receiver_support import AUTH, TOKEN, Target, fixture
-
 from conftest import MakeConfig
+from receiver_support import AUTH, TOKEN, Target, fixture
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Protocol
 
-from wedwatch.commands import check, demo, exporter, platform, receiver, rules, weddings
+from wedwatch.commands import check, dashboards, demo, exporter, platform, receiver, rules, weddings
 
 __all__ = ["COMMANDS", "Command"]
 
@@ -22,6 +22,7 @@ class Command(Protocol):
 
 COMMANDS: dict[str, Command] = {
     "check": check,
+    "dashboards": dashboards,
     "demo": demo,
     "exporter": exporter,
     "platform": platform,

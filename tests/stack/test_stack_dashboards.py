@@ -1,0 +1,205 @@
+"""The generated dashboards: checked in as generated, and every panel complete and well placed."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from stack_support import DASHBOARD_DIR, PROVISIONING_DIR, compose, load_yaml, stack_config
+
+from wedwatch.config.model import Config
+from wedwatch.dashboards import (
+    DASHBOARDS,
+    POSTGRES,
+    PROMETHEUS,
+    all_queries,
+    dashboard_files,
+    dashboards,
+    expand_sql_macros,
+    render,
+    stale_files,
+    substitute_variables,
+)
+from wedwatch.dashboards.builder import GRID_WIDTH
+from wedwatch.dashboards.forecast import series_unit
+from wedwatch.dashboards.queries import DEFAULT_VALUES
+
+CONFIGS = {"stack": stack_config, "defaults": Config}
+
+
+def _panels(model: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in model["panels"] if p["type"] != "row"]
+
+
+@pytest.fixture(params=sorted(CONFIGS))
+def models(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """The dashboard models generated for the stack's config and for the defaults."""
+    return dashboard_files(CONFIGS[request.param]())
+
+
+def test_checked_in_dashboards_are_what_the_generator_writes() -> None:
+    stale = stale_files(dashboard_files(stack_config()), DASHBOARD_DIR)
+    assert not stale, f"regenerate: wedwatch dashboards --config.file deploy/compose/wedwatch.yml ({stale})"
+
+
+def test_rendering_is_deterministic_and_parses_back() -> None:
+    files = dashboard_files(stack_config())
+    again = dashboard_files(stack_config())
+    for name, model in files.items():
+        assert render(model) == render(again[name])
+        assert json.loads(render(model)) == model
+
+
+def test_file_names_are_the_uids_and_uids_are_unique() -> None:
+    boards = dashboards(Config())
+    assert [f"{b.uid}.json" for b in boards] == list(DASHBOARDS)
+    assert len({b.uid for b in boards}) == len(boards)
+    assert len({b.title for b in boards}) == len(boards)
+
+
+def test_every_panel_has_a_title_a_description_a_unit_and_queries(models: dict[str, dict[str, Any]]) -> None:
+    for name, model in models.items():
+        assert model["title"] and model["description"], name
+        for panel in _panels(model):
+            where = f"{name}: panel {panel.get('title')!r}"
+            assert panel["title"].strip(), where
+            assert panel["description"].strip(), where
+            assert panel["fieldConfig"]["defaults"]["unit"].strip(), where
+            assert panel["targets"], where
+            for target in panel["targets"]:
+                assert target["datasource"] == panel["datasource"], where
+                assert (target.get("expr") or target.get("rawSql") or "").strip(), where
+
+
+def test_panel_titles_and_ids_are_unique_within_a_dashboard(models: dict[str, dict[str, Any]]) -> None:
+    for name, model in models.items():
+        ids = [p["id"] for p in model["panels"]]
+        assert len(ids) == len(set(ids)), name
+        titles = [p["title"] for p in _panels(model)]
+        duplicates = {t for t in titles if titles.count(t) > 1}
+        assert not duplicates, f"{name}: {duplicates}"
+
+
+def test_panels_fit_the_grid_without_overlapping(models: dict[str, dict[str, Any]]) -> None:
+    for name, model in models.items():
+        cells: dict[tuple[int, int], str] = {}
+        for panel in model["panels"]:
+            pos = panel["gridPos"]
+            assert pos["x"] >= 0 and pos["w"] > 0 and pos["x"] + pos["w"] <= GRID_WIDTH, (name, panel["title"])
+            for x in range(pos["x"], pos["x"] + pos["w"]):
+                for y in range(pos["y"], pos["y"] + pos["h"]):
+                    assert (x, y) not in cells, f"{name}: {panel['title']!r} overlaps {cells[(x, y)]!r}"
+                    cells[(x, y)] = panel["title"]
+
+
+def test_every_variable_a_query_uses_is_defined(models: dict[str, dict[str, Any]]) -> None:
+    builtins = {k: v for k, v in DEFAULT_VALUES.items() if k.startswith("__")}
+    for model in models.values():
+        defined = {v["name"]: "x" for v in model["templating"]["list"]}
+        for panel in _panels(model):
+            for target in panel["targets"]:
+                # KeyError names a variable the dashboard does not define.
+                substitute_variables(target.get("expr") or target["rawSql"], {**builtins, **defined})
+
+
+def test_datasources_are_the_provisioned_ones() -> None:
+    provisioned = load_yaml(PROVISIONING_DIR / "datasources" / "wedwatch.yml")["datasources"]
+    by_uid = {d["uid"]: d for d in provisioned}
+    for source in (PROMETHEUS, POSTGRES):
+        assert (by_uid[source.uid]["type"], by_uid[source.uid]["name"]) == (source.type, source.name)
+    used = {
+        (p["datasource"]["uid"], p["datasource"]["type"])
+        for model in dashboard_files(stack_config()).values()
+        for p in _panels(model)
+    }
+    assert used == {(PROMETHEUS.uid, PROMETHEUS.type), (POSTGRES.uid, POSTGRES.type)}
+
+
+def test_provider_reads_the_directory_compose_mounts_the_dashboards_at() -> None:
+    provider = load_yaml(PROVISIONING_DIR / "dashboards" / "wedwatch.yml")["providers"][0]
+    grafana = compose()["services"]["grafana"]
+    mounts = dict(v.split(":")[:2] for v in grafana["volumes"])
+    assert mounts["./grafana/dashboards"] == provider["options"]["path"]
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home.startswith(provider["options"]["path"] + "/")
+    assert (DASHBOARD_DIR / home.rsplit("/", 1)[1]).is_file()
+
+
+def test_the_password_grafana_provisioning_reads_is_in_its_environment() -> None:
+    lines = (PROVISIONING_DIR / "datasources" / "wedwatch.yml").read_text(encoding="utf-8").splitlines()
+    text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    referenced = set(re.findall(r"\$\{?([A-Z_][A-Z0-9_]*)", text))
+    assert referenced == {"GRAFANA_DB_PASSWORD"}
+    assert referenced <= set(compose()["services"]["grafana"]["environment"])
+
+
+def test_all_queries_lists_every_target_and_variable() -> None:
+    for config in (stack_config(), Config()):
+        queries = all_queries(config)
+        boards = dashboards(config)
+        targets = sum(len(p.targets) for b in boards for p in b.panels())
+        variables = sum(len(b.variables) for b in boards)
+        assert len(queries) == targets + variables
+        assert {q.datasource for q in queries} == {"prometheus", "postgres"}
+
+
+def test_each_configured_forecast_series_gets_a_panel_against_actual() -> None:
+    config = stack_config()
+    assert config.forecast.series, "the stack's config should demonstrate forecasts"
+    model = dashboard_files(config)["wedwatch-forecast.json"]
+    by_title = {p["title"]: p for p in _panels(model)}
+    for name, series in config.forecast.series.items():
+        panel = by_title[f"{name}: forecast against actual"]
+        exprs = [t["expr"] for t in panel["targets"]]
+        assert exprs[0] == series.query
+        assert all(f'series="{name}"' in e and "offset 1h" in e for e in exprs[1:])
+        assert panel["fieldConfig"]["defaults"]["unit"] == series_unit(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "unit"),
+    [("guest_list_p95_seconds", "s"), ("upload_bytes", "bytes"), ("checkin_ratio", "percentunit"), ("load", "short")],
+)
+def test_series_unit_follows_prometheus_naming(name: str, unit: str) -> None:
+    assert series_unit(name) == unit
+
+
+def test_wedding_day_guarantees_reach_the_panels() -> None:
+    config = Config.model_validate({"thresholds": {"wedding_day": {"operation_seconds": {"guest_list": 0.75}}}})
+    model = dashboard_files(config)["wedwatch-oncall.json"]
+    panel = next(p for p in _panels(model) if p["title"] == "p95 guest_list")
+    steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps[-1] == {"color": "red", "value": 0.75}
+
+
+_START = datetime(2027, 6, 12, 12, 0, tzinfo=UTC)
+_END = datetime(2027, 6, 12, 18, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expanded"),
+    [
+        ("WHERE $__timeFilter(t)", "WHERE t BETWEEN '2027-06-12T12:00:00Z' AND '2027-06-12T18:00:00Z'"),
+        (
+            "WHERE $__timeFilter((p->>'ds')::timestamptz)",
+            "WHERE (p->>'ds')::timestamptz BETWEEN '2027-06-12T12:00:00Z' AND '2027-06-12T18:00:00Z'",
+        ),
+        ("SELECT $__timeGroupAlias(t, '5m'), 1", 'SELECT floor(extract(epoch from t)/300)*300 AS "time", 1'),
+        ("SELECT $__timeGroup(t, 1h)", "SELECT floor(extract(epoch from t)/3600)*3600"),
+        ("$__timeFrom() < $__timeTo()", "'2027-06-12T12:00:00Z' < '2027-06-12T18:00:00Z'"),
+        ("SELECT $__time(t), ')'", "SELECT t AS \"time\", ')'"),
+    ],
+)
+def test_sql_macros_expand_as_grafana_does(sql: str, expanded: str) -> None:
+    assert expand_sql_macros(sql, _START, _END) == expanded
+
+
+def test_unknown_variables_and_macros_are_errors() -> None:
+    with pytest.raises(KeyError, match="nope"):
+        substitute_variables('x{a="$nope"}', {})
+    with pytest.raises(ValueError, match="unsupported"):
+        expand_sql_macros("$__unixEpochFilter(t)", _START, _END)
+    assert substitute_variables("${a}-[[a]]-$a", {"a": "1"}) == "1-1-1"

@@ -35,8 +35,8 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str)
 
 
-def render(content: RuleFile) -> str:
-    """The YAML text of one rule file: header comment, keys in rule order, no line folding."""
+def render(content: RuleFile, *, note: str = "") -> str:
+    """The YAML text of one rule file: header comment (and `note`), keys in rule order, no line folding."""
     data: Any = content
     body = yaml.dump(
         data,
@@ -47,16 +47,16 @@ def render(content: RuleFile) -> str:
         width=10_000,
         indent=2,
     )
-    return HEADER + body
+    return note + HEADER + body
 
 
-def write_rule_files(files: dict[str, RuleFile], out_dir: Path) -> list[Path]:
+def write_rule_files(files: dict[str, RuleFile], out_dir: Path, *, note: str = "") -> list[Path]:
     """Write each file under `out_dir` (created if needed); returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name, content in files.items():
         path = out_dir / name
-        path.write_text(render(content), encoding="utf-8")
+        path.write_text(render(content, note=note), encoding="utf-8")
         written.append(path)
     return written
 

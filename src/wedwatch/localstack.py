@@ -1,0 +1,165 @@
+"""Prometheus and Alertmanager on loopback, wired to wedwatch: for the demo and the end-to-end tests.
+
+Debian names the binaries `prometheus` and `prometheus-alertmanager` (upstream: `alertmanager`).
+Alertmanager runs without clustering (`--cluster.listen-address=`), otherwise it waits for a
+cluster to settle and the first notification takes ten seconds instead of one. Both get an
+explicit `--web.external-url` so that payload URLs name 127.0.0.1, not the host name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+from wedwatch.config import Config
+from wedwatch.errors import WedwatchError
+from wedwatch.rules import rule_files, write_rule_files
+from wedwatch.rules.compress import COMPRESSED_HEADER, compress_time
+
+__all__ = ["LocalStack", "find_binary", "PROMETHEUS_NAMES", "ALERTMANAGER_NAMES", "EXAMPLE_ALERTMANAGER"]
+
+PROMETHEUS_NAMES = ("prometheus",)
+ALERTMANAGER_NAMES = ("prometheus-alertmanager", "alertmanager")
+# The example Alertmanager config of the repository, which the local stack patches (URLs, waits).
+EXAMPLE_ALERTMANAGER = Path(__file__).resolve().parents[2] / "examples" / "alertmanager.yml"
+
+
+def find_binary(names: tuple[str, ...]) -> str | None:
+    """The first of `names` on PATH."""
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@dataclass
+class LocalStack:
+    """Writes the configs, starts both servers, waits until they answer, stops them."""
+
+    directory: Path
+    config: Config
+    exporter: str  # host:port
+    receiver: str  # host:port
+    receiver_token: str
+    prometheus_port: int = 9090
+    alertmanager_port: int = 9093
+    scrape_interval: str = "1s"
+    time_compression: int = 30
+    group_wait: str = "1s"
+    group_interval: str = "2s"
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def prometheus_url(self) -> str:
+        """Where Prometheus answers."""
+        return f"http://127.0.0.1:{self.prometheus_port}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        """Where Alertmanager answers."""
+        return f"http://127.0.0.1:{self.alertmanager_port}"
+
+    def write_files(self) -> None:
+        """Rules (time-compressed), prometheus.yml, alertmanager.yml and the token file."""
+        d = self.directory
+        d.mkdir(parents=True, exist_ok=True)
+        files = rule_files(self.config)
+        note = ""
+        if self.time_compression > 1:
+            files = compress_time(files, self.time_compression)
+            note = COMPRESSED_HEADER.format(factor=self.time_compression)
+        write_rule_files(files, d / "rules", note=note)
+        token = d / "receiver.token"
+        token.write_text(self.receiver_token)
+        token.chmod(0o600)
+        prometheus = {
+            "global": {"scrape_interval": self.scrape_interval, "evaluation_interval": self.scrape_interval},
+            "rule_files": [str(d / "rules" / "*.yml")],
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{self.alertmanager_port}"]}]}]},
+            "scrape_configs": [
+                {"job_name": "wedwatch-exporter", "static_configs": [{"targets": [self.exporter]}]},
+                {"job_name": "wedwatch-receiver", "static_configs": [{"targets": [self.receiver]}]},
+            ],
+        }
+        (d / "prometheus.yml").write_text(yaml.safe_dump(prometheus, sort_keys=False))
+        (d / "alertmanager.yml").write_text(yaml.safe_dump(self._alertmanager_config(token), sort_keys=False))
+
+    def _alertmanager_config(self, token: Path) -> dict[str, Any]:
+        try:
+            document: dict[str, Any] = yaml.safe_load(EXAMPLE_ALERTMANAGER.read_text())
+        except OSError as exc:
+            raise WedwatchError(f"cannot read the example Alertmanager config {EXAMPLE_ALERTMANAGER}: {exc}") from exc
+        route = document["route"]
+        for r in [route, *route.get("routes", [])]:
+            r.update(group_wait=self.group_wait, group_interval=self.group_interval)
+        for receiver in document["receivers"]:
+            for hook in receiver.get("webhook_configs", []):
+                hook["url"] = f"http://{self.receiver}/alerts"
+                hook["http_config"]["authorization"]["credentials_file"] = str(token)
+        return document
+
+    async def start(self, *, timeout: float = 30.0) -> None:
+        """Start Prometheus and Alertmanager and wait until both are ready."""
+        prometheus = find_binary(PROMETHEUS_NAMES)
+        alertmanager = find_binary(ALERTMANAGER_NAMES)
+        if prometheus is None or alertmanager is None:
+            raise WedwatchError("prometheus and alertmanager must be installed (Debian: prometheus, prometheus-alertmanager)")
+        d = self.directory
+        self._spawn(
+            [alertmanager, f"--config.file={d / 'alertmanager.yml'}", f"--storage.path={d / 'alertmanager-data'}",
+             f"--web.listen-address=127.0.0.1:{self.alertmanager_port}", "--cluster.listen-address=",
+             f"--web.external-url={self.alertmanager_url}"],
+            d / "alertmanager.log",
+        )  # fmt: skip
+        self._spawn(
+            [prometheus, f"--config.file={d / 'prometheus.yml'}", f"--storage.tsdb.path={d / 'prometheus-data'}",
+             f"--web.listen-address=127.0.0.1:{self.prometheus_port}", f"--web.external-url={self.prometheus_url}",
+             "--web.enable-lifecycle"],
+            d / "prometheus.log",
+        )  # fmt: skip
+        await self._wait_ready(f"{self.alertmanager_url}/-/ready", timeout)
+        await self._wait_ready(f"{self.prometheus_url}/-/ready", timeout)
+
+    def _spawn(self, argv: list[str], log: Path) -> None:
+        with log.open("ab") as out:
+            # Its own session: a Ctrl-C in the terminal reaches us, and we stop the children in order.
+            self.processes.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
+
+    async def _wait_ready(self, url: str, timeout: float) -> None:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(int(timeout / 0.1)):
+                for process in self.processes:
+                    if process.poll() is not None:
+                        name = Path(str(process.args[0])).name  # type: ignore[index]
+                        raise WedwatchError(f"{name} exited with {process.returncode}; see {self.directory}/*.log")
+                try:
+                    async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+                        if response.status == 200:
+                            return
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+                await asyncio.sleep(0.1)
+        raise WedwatchError(f"{url} did not become ready within {timeout:g}s")
+
+    def stop(self) -> None:
+        """Stop both servers (SIGTERM, then SIGKILL after 10 s)."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()

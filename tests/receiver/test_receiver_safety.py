@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from conftest import MakeConfig, MakeReceiver
 from receiver_support import AUTH, NOW, Clock, Target, alert, notification
 
@@ -71,6 +72,19 @@ async def test_cooldown_per_action_and_target(
     await post(client, notification(alert("c3", labels={**JUNE, "operation": "photo_upload"}), group="c"))
     await drain(receiver)
     assert len(target.hits("/scale")) == 2
+
+
+async def test_emergency_is_not_held_back_by_a_milder_cooldown(
+    make_config: MakeConfig, make_receiver: MakeReceiver, target: Target
+) -> None:
+    client, receiver = await make_receiver(make_config(actions={"cooldown_seconds": 300}))
+    live = {"alertname": "WedwatchWeddingSlow", "wedding_id": "w-123", "operation": "guest_list"}
+    await post(client, notification(alert("m", labels={**live, "severity": "medium"}), group="m"))  # -> high, urgent
+    await drain(receiver)
+    await post(client, notification(alert("h", labels={**live, "severity": "high"}), group="h"))  # -> critical, emergency
+    await drain(receiver)
+    sizes = [body["capacity"]["instances"] for body in target.hits("/scale")]
+    assert sizes == [pytest.approx(2 + 3), 10.0]  # sized by 180 guests, then the upper bound
 
 
 async def test_kill_switch_through_the_api(make_config: MakeConfig, make_receiver: MakeReceiver, target: Target) -> None:

@@ -135,7 +135,9 @@ class Worker:
             return Verdict(True)  # a retry was admitted (and paid for) on its first attempt
         if spent >= actions.hourly_budget:
             return Verdict(False, "skipped", f"hourly budget of {actions.hourly_budget} actions is spent")
-        if actions.cooldown_seconds > 0 and row["target"]:
+        # An emergency is not held back by a milder response's cooldown on the same target.
+        emergency = (row["params"] or {}).get("strategy") == "emergency"
+        if actions.cooldown_seconds > 0 and row["target"] and not emergency:
             since = now - timedelta(seconds=actions.cooldown_seconds)
             recent = await self.store.count_target_actions_since(
                 row["action"], row["target"], since, exclude_id=row["id"], tx=tx

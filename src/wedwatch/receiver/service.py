@@ -16,16 +16,19 @@ from wedwatch.calendar.phases import WeddingStatus
 from wedwatch.calendar.watch import CalendarWatcher
 from wedwatch.config import Config, LoadedConfig, redact_url
 from wedwatch.errors import StoreError, StoreUnavailable
+from wedwatch.forecast.persist import forecast_samples
 from wedwatch.receiver.ingest import IngestResult, ingest
 from wedwatch.receiver.metrics import ReceiverMetrics
 from wedwatch.receiver.payload import Notification
 from wedwatch.receiver.worker import Worker
 from wedwatch.store import Store, open_store
+from wedwatch.store.transaction import Row
 
 __all__ = ["Receiver"]
 
 log = logging.getLogger(__name__)
 STORE_RETRY_SECONDS = 5.0
+FORECAST_REFRESH_SECONDS = 60.0
 
 
 class Receiver:
@@ -43,7 +46,10 @@ class Receiver:
         self.loaded = loaded
         self.session = session
         self.now = now
-        self.metrics = ReceiverMetrics()
+        # The newest prediction set of each series, re-read from the store every minute, so that
+        # any replica exports what the forecaster last wrote (forecasts change hourly).
+        self.forecasts: list[Row] = []
+        self.metrics = ReceiverMetrics(lambda: forecast_samples(self.forecasts, self.now()))
         self.store: Store | None = None
         self.calendar = CalendarWatcher(session=session)
         self.worker: Worker | None = None
@@ -92,6 +98,7 @@ class Receiver:
         self.calendar.store = self.store
         await self.calendar.refresh(self.config)
         self._tasks.append(asyncio.create_task(self.calendar.run(self.config), name="calendar refresh"))
+        self._tasks.append(asyncio.create_task(self._forecast_loop(), name="forecast refresh"))
         r = self.config.receiver
         self.worker = Worker(
             self.store,
@@ -106,6 +113,18 @@ class Receiver:
         )
         if self._run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="outbox worker"))
+
+    async def refresh_forecasts(self) -> None:
+        """Re-read the newest prediction sets (what `wedwatch_forecast` exports)."""
+        try:
+            self.forecasts = await self.require_store().latest_prediction_sets()
+        except StoreError as exc:
+            log.warning("reading forecasts failed, keeping the last ones: %s", exc)
+
+    async def _forecast_loop(self) -> None:
+        while True:
+            await self.refresh_forecasts()
+            await asyncio.sleep(FORECAST_REFRESH_SECONDS)
 
     def statuses(self) -> list[WeddingStatus]:
         """Every known wedding's status now."""

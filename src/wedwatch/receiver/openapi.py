@@ -21,7 +21,8 @@ def _err(description: str) -> dict[str, Any]:
 
 
 _LIST = {"type": "object", "properties": {"status": {"type": "string"}, "data": {"type": "array", "items": {"type": "object"}}}}
-_LIMIT = {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+def _limit(most: int) -> dict[str, Any]:
+    return {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": most}}
 _SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"basic": []}]
 
 
@@ -84,12 +85,12 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Incidents, newest first",
                 "security": _SECURED,
                 "parameters": [{"name": "status", "in": "query", "required": False,
-                                "schema": {"type": "string", "enum": ["firing", "resolved"]}}, _LIMIT],
+                                "schema": {"type": "string", "enum": ["firing", "resolved"]}}, _limit(1000)],
                 "responses": {"200": _ok("incidents", _LIST), "400": _err("bad parameter"), "401": _err("credentials"),
                               "503": _err("store unavailable")},
             }},
             "/api/v1/responses": {"get": {"summary": "Decisions, actions and effectiveness", "security": _SECURED,
-                                          "parameters": [_LIMIT],
+                                          "parameters": [_limit(500)],
                                           "responses": {"200": _ok("responses", _LIST), "400": _err("bad parameter"),
                                                         "401": _err("credentials"), "503": _err("store unavailable")}}},
             "/api/v1/weddings/live": {"get": {"summary": "Weddings live now and next, with firing alerts", "security": _SECURED,
@@ -98,7 +99,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/forecasts/latest": {"get": {"summary": "Latest forecast of each series", "security": _SECURED,
                                                  "responses": {"200": _ok("forecasts", _LIST), "401": _err("credentials"),
                                                                "503": _err("store unavailable")}}},
-            "/api/v1/emergency": {"get": {"summary": "Emergency periods", "security": _SECURED, "parameters": [_LIMIT],
+            "/api/v1/emergency": {"get": {"summary": "Emergency periods", "security": _SECURED, "parameters": [_limit(200)],
                                           "responses": {"200": _ok("periods", _LIST), "400": _err("bad parameter"),
                                                         "401": _err("credentials"), "503": _err("store unavailable")}}},
             "/api/v1/automation": {

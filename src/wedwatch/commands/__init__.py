@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Protocol
 
-from wedwatch.commands import check, dashboards, demo, exporter, platform, receiver, rules, weddings
+from wedwatch.commands import backtest, check, dashboards, demo, exporter, forecast, platform, receiver, rules, weddings
 
 __all__ = ["COMMANDS", "Command"]
 
@@ -21,10 +21,12 @@ class Command(Protocol):
 
 
 COMMANDS: dict[str, Command] = {
+    "backtest": backtest,
     "check": check,
     "dashboards": dashboards,
     "demo": demo,
     "exporter": exporter,
+    "forecast": forecast,
     "platform": platform,
     "receiver": receiver,
     "rules": rules,

@@ -170,6 +170,8 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         db = config.store.url.removeprefix("sqlite:///")
         if db and db != ":memory:":
             updates["store"] = config.store.model_copy(update={"url": "sqlite:///" + resolve(db)})
+    if config.forecast.model_dir:
+        updates["forecast"] = config.forecast.model_copy(update={"model_dir": resolve(config.forecast.model_dir)})
     if config.receiver.tls:
         tls = config.receiver.tls.model_copy(
             update={"cert_file": resolve(config.receiver.tls.cert_file), "key_file": resolve(config.receiver.tls.key_file)}

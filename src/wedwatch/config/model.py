@@ -9,6 +9,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from wedwatch.config._base import OPERATIONS, Seconds, Strict
 from wedwatch.config.actions import BUILTIN_ACTIONS, ActionsConfig
+from wedwatch.config.forecast import BacktestSettings, CapacityModel, ModelSettings, PlanSettings
 from wedwatch.config.operations import (
     GuestListConfig,
     MobileConfig,
@@ -171,9 +172,10 @@ class ReceiverConfig(Strict):
 
 
 class ForecastSeries(Strict):
-    """One forecast series: the PromQL that yields its history."""
+    """One forecast series: the PromQL that yields its history, and whether it is a counter."""
 
     query: str
+    kind: Literal["gauge", "counter"] = "gauge"
 
 
 class ForecastConfig(Strict):
@@ -184,6 +186,13 @@ class ForecastConfig(Strict):
     horizon_hours: PositiveInt = 14 * 24
     refit_interval_seconds: Seconds = 6 * 3600.0
     series: dict[str, ForecastSeries] = Field(default_factory=dict)
+    workers: Annotated[int, Field(ge=1, le=64)] = 2
+    history_hours: Annotated[int, Field(ge=336)] = 8760
+    model_dir: str | None = None  # relative to the config file
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    backtest: BacktestSettings = Field(default_factory=BacktestSettings)
+    capacity: CapacityModel = Field(default_factory=CapacityModel)
+    plan: PlanSettings = Field(default_factory=PlanSettings)
 
 
 class StoreConfig(Strict):

@@ -56,7 +56,6 @@ def make_executor(workers: int) -> ProcessPoolExecutor:
 
 def settings_from_config(config: Config) -> ForecastSettings:
     """The forecaster's settings: the config's `forecast` fields where it has them, else the defaults."""
-    # Until the config schema grows these fields (see docs/forecast.md), the defaults apply.
     present = {name: getattr(config.forecast, name) for name in ForecastSettings.model_fields if hasattr(config.forecast, name)}
     # exclude_unset keeps "was it configured?" answerable (a synthetic source's zone applies only
     # when the model's timezone was not configured).

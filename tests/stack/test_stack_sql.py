@@ -59,7 +59,7 @@ async def _seed(store: Store, now: datetime) -> None:
     hours = [now + timedelta(hours=h) for h in range(-2, 3)]
     await store.save_prediction_set(
         series="probes_per_second", horizon_start=hours[0], horizon_end=hours[-1], model="prophet",
-        points=[{"ds": h.isoformat(), "yhat": 5.0, "yhat_lower": 4.0, "yhat_upper": 6.0} for h in hours],
+        points=[{"ts": h.isoformat(), "yhat": 5.0, "yhat_lower": 4.0, "yhat_upper": 6.0} for h in hours],
         metrics={"relative_mae": 0.73}, recommendations=[{"resource": "instances", "desired": 4}],
         created_at=now - timedelta(minutes=5),
     )  # fmt: skip

@@ -23,7 +23,7 @@ SERIES = Variable(
     include_all=True,
 )
 
-# Points of a prediction set are Prophet's own columns: ds (ISO 8601 instant), yhat, yhat_lower, yhat_upper.
+# Points of a prediction set (wedwatch.forecast.persist): ts (ISO 8601 instant), yhat, yhat_lower, yhat_upper.
 _LATEST = (
     "WITH latest AS (\n"
     "    SELECT DISTINCT ON (series) *\n"
@@ -94,12 +94,12 @@ def _store_row() -> Row:
                 " the future: widen the time range forward to see the horizon.",
                 "short",
                 SQL(
-                    _LATEST + 'SELECT (p.point->>\'ds\')::timestamptz AS "time", l.series || \' \' || b.name AS metric,\n'
+                    _LATEST + 'SELECT (p.point->>\'ts\')::timestamptz AS "time", l.series || \' \' || b.name AS metric,\n'
                     "       (p.point->>b.key)::double precision AS value\n"
                     "FROM latest l\n"
                     "CROSS JOIN LATERAL jsonb_array_elements(l.points) AS p(point)\n"
                     "CROSS JOIN (VALUES ('yhat', 'yhat'), ('lower', 'yhat_lower'), ('upper', 'yhat_upper')) AS b(name, key)\n"
-                    "WHERE $__timeFilter((p.point->>'ds')::timestamptz)\n"
+                    "WHERE $__timeFilter((p.point->>'ts')::timestamptz)\n"
                     "ORDER BY 1",
                     format="time_series",
                 ),

@@ -79,9 +79,12 @@ class Worker:
         """Work until cancelled; a store outage only delays the next round."""
         while True:
             try:
-                await self.tick()
+                ran = await self.tick()
             except StoreError as exc:
                 log.warning("outbox round failed, will retry: %s", exc)
+                ran = 0
+            if ran >= self.batch:
+                continue  # a full batch: more are probably due, so do not wait for the next poll
             self._wake.clear()
             try:
                 async with asyncio.timeout(self.poll_seconds):
@@ -90,15 +93,15 @@ class Worker:
                 pass
 
     async def tick(self) -> int:
-        """One round: gate and claim, run what was admitted, check emergency mode. Actions run."""
+        """One round: gate and claim, run what was admitted, check emergency mode. Actions claimed."""
         now = self._now()
-        admitted = await self._claim(now)
+        admitted, claimed = await self._claim(now)
         if admitted:
             await asyncio.gather(*(self._execute(row) for row in admitted))
         await self._emergency(self._now())
-        return len(admitted)
+        return claimed
 
-    async def _claim(self, now: datetime) -> list[Row]:
+    async def _claim(self, now: datetime) -> tuple[list[Row], int]:
         config = self._config()
         admitted: list[Row] = []
         lease = max(_timeout(config, a) for a in [*config.actions.definitions, *BUILTIN_TYPES]) + 60
@@ -118,7 +121,7 @@ class Worker:
                     row["id"], "skipped", {"outcome": verdict.outcome}, verdict.reason, now=now, tx=tx
                 )
                 self.metrics.action(row["action"], verdict.outcome)
-        return admitted
+        return admitted, len(rows)
 
     async def _gate(
         self, row: Row, config: Config, automation: Row | None, spent: int, now: datetime, tx: Transaction

@@ -1,0 +1,197 @@
+"""The receiver under faults behind a real Alertmanager: 1,000 alerts while PostgreSQL goes away, and
+while the receiver is killed with SIGKILL and restarted. Afterwards every incident is stored exactly
+once and every action ran once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import pytest
+import yaml
+from reliability_support import TOKEN, free_port
+from tcp_proxy import TcpProxy
+
+from wedwatch.localstack import ALERTMANAGER_NAMES, find_binary
+from wedwatch.store import open_store_ctx
+
+pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
+ALERTS = 1000
+NAMES = 10  # ten alert names: ten Alertmanager groups of a hundred alerts
+
+
+class Services:
+    """A receiver process (restartable) and an Alertmanager process posting to it."""
+
+    def __init__(self, tmp: Path, store_url: str) -> None:
+        self.tmp = tmp
+        self.receiver_port = free_port()
+        self.am_port = free_port()
+        self.receiver: subprocess.Popen[bytes] | None = None
+        self.alertmanager: subprocess.Popen[bytes] | None = None
+        (tmp / "weddings.yml").write_text("weddings: []\n")
+        config = {
+            "calendar": {"file": "weddings.yml"},
+            "store": {"url": store_url, "timeout_seconds": 1},
+            "receiver": {"auth": {"bearer_token": "${RELIABILITY_TOKEN}"}, "action_retry_seconds": 0.5},
+            "actions": {"cooldown_seconds": 0, "hourly_budget": 100000, "definitions": {"log": {"type": "log"}},
+                        "strategies": {s: ["log"] for s in ("emergency", "urgent", "standard", "log")}},
+        }  # fmt: skip
+        (tmp / "wedwatch.yml").write_text(yaml.safe_dump(config))
+        (tmp / "token").write_text(TOKEN)
+        am = {
+            "route": {"receiver": "wedwatch", "group_by": ["alertname"], "group_wait": "1s", "group_interval": "2s",
+                      "repeat_interval": "1h"},
+            "receivers": [{"name": "wedwatch", "webhook_configs": [{
+                "url": f"http://127.0.0.1:{self.receiver_port}/alerts", "send_resolved": True, "max_alerts": 0,
+                "http_config": {"authorization": {"type": "Bearer", "credentials_file": str(tmp / "token")}}}]}],
+        }  # fmt: skip
+        (tmp / "alertmanager.yml").write_text(yaml.safe_dump(am))
+
+    def start_receiver(self) -> None:
+        with (self.tmp / "receiver.log").open("ab") as log:
+            self.receiver = subprocess.Popen(
+                [sys.executable, "-m", "wedwatch", "receiver", "--config.file", str(self.tmp / "wedwatch.yml"),
+                 "--web.listen-address", f"127.0.0.1:{self.receiver_port}"],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RELIABILITY_TOKEN": TOKEN},
+            )  # fmt: skip
+
+    def start_alertmanager(self) -> None:
+        binary = find_binary(ALERTMANAGER_NAMES)
+        if binary is None:
+            pytest.fail("Alertmanager is missing: `make test` installs Debian's prometheus-alertmanager")
+        with (self.tmp / "alertmanager.log").open("ab") as log:
+            self.alertmanager = subprocess.Popen(
+                [binary, f"--config.file={self.tmp / 'alertmanager.yml'}", f"--storage.path={self.tmp / 'am'}",
+                 f"--web.listen-address=127.0.0.1:{self.am_port}", "--cluster.listen-address=",
+                 f"--web.external-url=http://127.0.0.1:{self.am_port}"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def stop(self) -> None:
+        for proc in (self.alertmanager, self.receiver):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+async def ready(session: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(150):
+        try:
+            async with session.get(url) as r:
+                if r.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never became ready")
+
+
+async def send_alerts(session: aiohttp.ClientSession, port: int, batch: range) -> None:
+    now = datetime.now(UTC)
+    alerts = [{"labels": {"alertname": f"Storm{i % NAMES}", "severity": "low", "n": str(i)},
+               "annotations": {"summary": f"alert {i}"},
+               "startsAt": (now - timedelta(seconds=5)).isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat()}
+              for i in batch]  # fmt: skip
+    async with session.post(f"http://127.0.0.1:{port}/api/v2/alerts", json=alerts) as r:
+        assert r.status == 200, await r.text()
+
+
+@pytest.fixture
+async def proxy(postgres_schema_url: str) -> AsyncIterator[TcpProxy]:
+    parts = urlsplit(postgres_schema_url)
+    cut = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await cut.start()
+    yield cut
+    await cut.stop()
+
+
+async def settled(schema_url: str, timeout: float = 120.0) -> tuple[int, dict[str, int]]:
+    """Wait until every alert is an incident and every action finished; the counts."""
+    incidents, actions = 0, {}
+    async with open_store_ctx(schema_url) as store:
+        for _ in range(int(timeout / 0.5)):
+            rows = await store.list_incidents(limit=ALERTS * 2)
+            incidents = len(rows)
+            actions = {}
+            for row in await store.recent_actions(datetime(2000, 1, 1, tzinfo=UTC)):
+                actions[row["status"]] = actions.get(row["status"], 0) + 1
+            if incidents >= ALERTS and actions.get("done", 0) >= ALERTS:
+                await asyncio.sleep(3)  # any late duplicate would show now
+                break
+            await asyncio.sleep(0.5)
+        rows = await store.list_incidents(limit=ALERTS * 2)
+        outbox = [a for r in rows for a in await store.list_actions(r["id"])]
+    runs = {}
+    for a in outbox:
+        runs[a["status"]] = runs.get(a["status"], 0) + 1
+    return len(rows), runs
+
+
+async def run_storm(services: Services, during: Callable[[], Any]) -> None:
+    async with aiohttp.ClientSession() as session:
+        await ready(session, f"http://127.0.0.1:{services.receiver_port}/-/ready")
+        await ready(session, f"http://127.0.0.1:{services.am_port}/-/ready")
+        for start in range(0, ALERTS, 100):
+            await send_alerts(session, services.am_port, range(start, start + 100))
+            if start == 400:
+                await during()
+            await asyncio.sleep(0.2)
+
+
+async def test_postgres_unreachable_mid_stream(
+    proxy: TcpProxy, postgres_schema_url: str, tmp_path: Path
+) -> None:
+    parts = urlsplit(postgres_schema_url)
+    proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    services = Services(tmp_path, proxied)
+    services.start_receiver()
+    services.start_alertmanager()
+    try:
+        async def outage() -> None:
+            await proxy.stop()
+            await asyncio.sleep(5)  # Alertmanager gets 503s and retries with backoff
+            await proxy.start()
+
+        await run_storm(services, outage)
+        incidents, runs = await settled(postgres_schema_url)
+    finally:
+        services.stop()
+    log = (tmp_path / "receiver.log").read_text()
+    assert "answering 503 so that Alertmanager retries" in log
+    assert incidents == ALERTS
+    assert runs == {"done": ALERTS}
+
+
+async def test_receiver_killed_mid_stream_and_restarted(postgres_schema_url: str, tmp_path: Path) -> None:
+    services = Services(tmp_path, postgres_schema_url)
+    services.start_receiver()
+    services.start_alertmanager()
+    try:
+        async def crash() -> None:
+            assert services.receiver is not None
+            services.receiver.send_signal(signal.SIGKILL)
+            services.receiver.wait()
+            await asyncio.sleep(2)  # connection refused: Alertmanager retries
+            services.start_receiver()
+
+        await run_storm(services, crash)
+        incidents, runs = await settled(postgres_schema_url)
+    finally:
+        services.stop()
+    assert incidents == ALERTS
+    # An action claimed by the killed process is taken again when its lease runs out: still once done.
+    assert runs == {"done": ALERTS}

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test demo typecheck clean
+.PHONY: test demo typecheck clean bench
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ test: $(VENV)/.installed
 ## demo: run wedwatch on the embedded defaults and print where to look
 demo: $(VENV)/.installed
 	$(PY) -m wedwatch demo
+
+## bench: the benchmarks in bench/ (on demand, ~15 min; tables printed, JSON in bench/results/)
+bench: $(VENV)/.installed
+	@command -v prometheus-blackbox-exporter >/dev/null || { command -v apt-get >/dev/null && \
+	  { apt-get install -y -q prometheus-blackbox-exporter || { apt-get update -q && apt-get install -y -q prometheus-blackbox-exporter; }; } } || \
+	  echo "bench: no blackbox_exporter and no apt-get; bench/probe_engine.py compares without it"
+	$(PY) bench/probe_engine.py
+	$(PY) bench/scrape.py
+	$(PY) bench/scheduler.py
+	$(PY) bench/forecast.py
 
 ## typecheck: mypy --strict over src/
 typecheck: $(VENV)/.installed

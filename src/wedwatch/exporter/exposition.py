@@ -1,23 +1,32 @@
 """Render the exporter's state in the Prometheus text format (0.0.4), by hand, from a snapshot.
 
-Tens of thousands of per-wedding series are rendered on every scrape; formatting lines directly
-is several times faster than building prometheus_client metric families for them (see
-bench/scrape.py). `render_chunks` yields one block per family or per wedding so that the
-aiohttp handler can give the event loop a turn between blocks.
+Tens of thousands of per-wedding series are rendered on every scrape; formatting lines directly,
+with each block's values formatted in one call, is ~20× faster than prometheus_client's labelled
+metrics for the same series (2,000 tracked weddings, 90,000 series: ~60 ms; see bench/scrape.py).
+`render_chunks` yields between blocks of weddings so that the aiohttp handler can give the event
+loop a turn: no scrape holds it for more than a block.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from wedwatch.calendar.phases import WeddingStatus
 from wedwatch.config.model import Phase
 from wedwatch.exporter.contract import FAILURE_REASONS, METRICS, MetricSpec
 from wedwatch.exporter.state import ExporterState, Histogram
 
-__all__ = ["render", "render_chunks", "CONTENT_TYPE"]
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - exercised by forcing the fallback in the tests
+    msgspec = None  # type: ignore[assignment]
+
+__all__ = ["render", "render_chunks", "format_floats", "CONTENT_TYPE"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_ENCODER: Any = msgspec.json.Encoder() if msgspec is not None else None
 _SPECS = {m.name: m for m in METRICS}
 _TIERS = ("standard", "wedding_day")
 _PER_WEDDING = (
@@ -52,6 +61,22 @@ def _num(value: float) -> str:
 _INF = float("inf")
 
 
+def format_floats(values: list[float]) -> list[str]:
+    """Each value as repr() writes it (the shortest round-trip decimal), or NaN, +Inf, -Inf."""
+    if _ENCODER is None:
+        return [_num(v) for v in values]
+    # One encode for the whole list: float repr costs ~1 µs a value on small cloud cores and the
+    # tens of thousands of values are most of a scrape; msgspec writes the same shortest digits,
+    # eight times faster. It spells exponents differently (1e-7, not 1e-07) and switches to them
+    # at other magnitudes, and JSON has no NaN or infinities (null): those few values go through
+    # repr so that the text is exactly what repr would give.
+    text: str = _ENCODER.encode(values)[1:-1].decode()
+    texts = text.split(",")
+    if "e" in text or "0.0000" in text or "null" in text:
+        texts = [_num(v) if "e" in t or "0.0000" in t or t == "null" else t for v, t in zip(values, texts, strict=True)]
+    return texts
+
+
 def _header(spec: MetricSpec) -> str:
     return f"# HELP {spec.name} {spec.help}\n# TYPE {spec.name} {spec.type}\n"
 
@@ -69,49 +94,68 @@ def _histogram_lines(name: str, labels: str, histogram: Histogram) -> list[str]:
     return lines
 
 
-def _wedding_lines(status: WeddingStatus, state: ExporterState, operations: Sequence[str]) -> dict[str, list[str]]:
-    """Every per-wedding line of one wedding, by family."""
+class _Batch:
+    """Per-wedding series of a block of weddings, family by family: label prefixes and their values."""
+
+    __slots__ = ("prefixes", "values")
+
+    def __init__(self) -> None:
+        self.prefixes: dict[str, list[str]] = {name: [] for name in _PER_WEDDING}
+        self.values: dict[str, list[float]] = {name: [] for name in _PER_WEDDING}
+
+    def text(self, name: str) -> str:
+        """The family's lines of this block, values formatted in one call."""
+        prefixes = self.prefixes[name]
+        if not prefixes:
+            return ""
+        return "\n".join(map(operator.add, prefixes, format_floats(self.values[name]))) + "\n"
+
+
+def _collect(status: WeddingStatus, state: ExporterState, operations: Sequence[str], batch: _Batch) -> None:
+    """Add every per-wedding series of one wedding to the block."""
     wid = status.wedding.id
     w = f'wedding_id="{_escape(wid)}"'
-    lines: dict[str, list[str]] = {
-        "wedwatch_wedding_info": [f'wedwatch_wedding_info{{{w},phase="{status.phase.value}",tier="{status.tier}"}} 1.0\n'],
-        "wedwatch_wedding_ceremony_timestamp_seconds": [
-            f"wedwatch_wedding_ceremony_timestamp_seconds{{{w}}} {_num(status.wedding.ceremony_utc.timestamp())}\n"
-        ],
-        "wedwatch_wedding_guests": [f"wedwatch_wedding_guests{{{w}}} {_num(status.wedding.guests)}\n"],
-    }
+    prefixes, values = batch.prefixes, batch.values
+    prefixes["wedwatch_wedding_info"].append(f'wedwatch_wedding_info{{{w},phase="{status.phase.value}",tier="{status.tier}"}} ')
+    values["wedwatch_wedding_info"].append(1.0)
+    prefixes["wedwatch_wedding_ceremony_timestamp_seconds"].append(f"wedwatch_wedding_ceremony_timestamp_seconds{{{w}}} ")
+    values["wedwatch_wedding_ceremony_timestamp_seconds"].append(status.wedding.ceremony_utc.timestamp())
+    prefixes["wedwatch_wedding_guests"].append(f"wedwatch_wedding_guests{{{w}}} ")
+    values["wedwatch_wedding_guests"].append(float(status.wedding.guests))
     if status.interval_seconds is not None:
-        lines["wedwatch_probe_interval_seconds"] = [
-            f"wedwatch_probe_interval_seconds{{{w}}} {_num(status.interval_seconds)}\n"
-        ]
-    success, duration, stamp, steps = [], [], [], []
+        prefixes["wedwatch_probe_interval_seconds"].append(f"wedwatch_probe_interval_seconds{{{w}}} ")
+        values["wedwatch_probe_interval_seconds"].append(float(status.interval_seconds))
+    success_p, success_v = prefixes["wedwatch_probe_success"], values["wedwatch_probe_success"]
+    duration_p, duration_v = prefixes["wedwatch_probe_duration_seconds"], values["wedwatch_probe_duration_seconds"]
+    stamp_p, stamp_v = prefixes["wedwatch_probe_timestamp_seconds"], values["wedwatch_probe_timestamp_seconds"]
+    steps_p, steps_v = prefixes["wedwatch_probe_step_duration_seconds"], values["wedwatch_probe_step_duration_seconds"]
+    last_of = state.last
     for operation in operations:
-        last = state.last.get((wid, operation))
+        last = last_of.get((wid, operation))
         if last is None:
             continue
         wo = f'{w},operation="{operation}"'
-        success.append(f"wedwatch_probe_success{{{wo}}} {1.0 if last.success else 0.0}\n")
-        duration.append(f"wedwatch_probe_duration_seconds{{{wo}}} {_num(last.duration_seconds)}\n")
-        stamp.append(f"wedwatch_probe_timestamp_seconds{{{wo}}} {_num(last.timestamp)}\n")
+        success_p.append(f"wedwatch_probe_success{{{wo}}} ")
+        success_v.append(1.0 if last.success else 0.0)
+        duration_p.append(f"wedwatch_probe_duration_seconds{{{wo}}} ")
+        duration_v.append(last.duration_seconds)
+        stamp_p.append(f"wedwatch_probe_timestamp_seconds{{{wo}}} ")
+        stamp_v.append(last.timestamp)
         for step, seconds in last.steps.items():
-            steps.append(f'wedwatch_probe_step_duration_seconds{{{wo},step="{step}"}} {_num(seconds)}\n')
-    lines["wedwatch_probe_success"] = success
-    lines["wedwatch_probe_duration_seconds"] = duration
-    lines["wedwatch_probe_timestamp_seconds"] = stamp
-    lines["wedwatch_probe_step_duration_seconds"] = steps
+            steps_p.append(f'wedwatch_probe_step_duration_seconds{{{wo},step="{step}"}} ')
+            steps_v.append(seconds)
     readings = state.critical.get(wid)
     if readings:
         expected, booked = readings.get("guests_expected", 0.0), readings.get("vendors_booked", 0.0)
         if expected > 0 and "guests_checked_in" in readings:
-            ratio = readings["guests_checked_in"] / expected
-            lines["wedwatch_guests_checked_in_ratio"] = [f"wedwatch_guests_checked_in_ratio{{{w}}} {_num(ratio)}\n"]
+            prefixes["wedwatch_guests_checked_in_ratio"].append(f"wedwatch_guests_checked_in_ratio{{{w}}} ")
+            values["wedwatch_guests_checked_in_ratio"].append(readings["guests_checked_in"] / expected)
         if "next_milestone_delay_seconds" in readings:
-            delay = readings["next_milestone_delay_seconds"]
-            lines["wedwatch_timeline_delay_seconds"] = [f"wedwatch_timeline_delay_seconds{{{w}}} {_num(delay)}\n"]
+            prefixes["wedwatch_timeline_delay_seconds"].append(f"wedwatch_timeline_delay_seconds{{{w}}} ")
+            values["wedwatch_timeline_delay_seconds"].append(readings["next_milestone_delay_seconds"])
         if booked > 0 and "vendors_confirmed" in readings:
-            ratio = readings["vendors_confirmed"] / booked
-            lines["wedwatch_vendors_confirmed_ratio"] = [f"wedwatch_vendors_confirmed_ratio{{{w}}} {_num(ratio)}\n"]
-    return lines
+            prefixes["wedwatch_vendors_confirmed_ratio"].append(f"wedwatch_vendors_confirmed_ratio{{{w}}} ")
+            values["wedwatch_vendors_confirmed_ratio"].append(readings["vendors_confirmed"] / booked)
 
 
 def render_chunks(state: ExporterState, operations: Sequence[str], *, batch: int = 200) -> Iterator[str]:
@@ -124,9 +168,11 @@ def render_chunks(state: ExporterState, operations: Sequence[str], *, batch: int
     tracked = [s for s in state.statuses.values() if s.tracked]
     families: dict[str, list[str]] = {name: [] for name in _PER_WEDDING}
     for start in range(0, len(tracked), batch):
+        block = _Batch()
         for status in tracked[start : start + batch]:
-            for name, lines in _wedding_lines(status, state, operations).items():
-                families[name].extend(lines)
+            _collect(status, state, operations, block)
+        for name in _PER_WEDDING:
+            families[name].append(block.text(name))
         yield ""  # a point where the caller may yield to the event loop
     for name in _PER_WEDDING:
         yield _header(_SPECS[name]) + "".join(families[name])

@@ -64,6 +64,8 @@ class Exporter:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._reload_lock = asyncio.Lock()
+        self._enabled: tuple[Config, frozenset[str]] | None = None
+        self._plans_started = 0
 
     @property
     def config(self) -> Config:
@@ -74,6 +76,13 @@ class Exporter:
     def operations(self) -> list[str]:
         """Enabled operations, in contract order."""
         return self.config.operations.enabled()
+
+    def _is_enabled(self, operation: str) -> bool:
+        # Asked once per probe: the set is rebuilt only when a reload brings a new config.
+        config = self.loaded.config
+        if self._enabled is None or self._enabled[0] is not config:
+            self._enabled = (config, frozenset(config.operations.enabled()))
+        return operation in self._enabled[1]
 
     async def start(self, *, schedule: bool = True) -> None:
         """Load the calendar once, then run the scheduler (unless off) and the refresh loop."""
@@ -103,7 +112,13 @@ class Exporter:
             load = None
         if load is not None:
             self._adopt(load)
-        self.replan()
+        self._plans_started += 1
+        started, config = self._plans_started, self.config
+        # Phases of 5,000 weddings take ~60 ms of pure Python: computed on a thread, the event loop
+        # gets a turn every switch interval (5 ms) and probes keep starting on time (bench/scheduler.py).
+        statuses = await asyncio.to_thread(plan, list(self.weddings.values()), self._now(), config.schedule, config.features)
+        if started == self._plans_started:  # a newer refresh (a reload) has not overtaken this one
+            self._apply(statuses, config)
         self.ready = True
 
     def _adopt(self, load: CalendarLoad) -> None:
@@ -116,11 +131,14 @@ class Exporter:
         """Recompute phases at `now`, publish them, and re-tier the timetable."""
         config = self.config
         statuses = plan(self.weddings.values(), self._now(), config.schedule, config.features)
+        self._apply(statuses, config)
+        return statuses
+
+    def _apply(self, statuses: list[WeddingStatus], config: Config) -> None:
         self.state.set_plan(statuses)
         probed = statuses if config.features.performance_monitoring else []
-        self.schedule.update(probed, self.operations, self._monotonic())
+        self.schedule.update(probed, config.operations.enabled(), self._monotonic())
         self.scheduler.wake()
-        return statuses
 
     async def _refresh_loop(self) -> None:
         while True:
@@ -144,7 +162,7 @@ class Exporter:
 
     async def _run_job(self, job: Job) -> None:
         wedding = self.weddings.get(job.wedding_id)
-        if wedding is None or job.operation not in self.operations:
+        if wedding is None or not self._is_enabled(job.operation):
             return
         result = await run_probe(self._context(wedding, job.operation))
         self._record(wedding, job.operation, result)

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 
 from wedwatch.exporter.probes import critical_path, guest_list, mobile, photo_upload, timeline_sync, vendor_notification
-from wedwatch.exporter.probes.base import REASONS, ProbeContext, ProbeFailure, ProbeResult, trace_config
+from wedwatch.exporter.probes.base import REASONS, ProbeContext, ProbeFailure, ProbeResult, probe_connector
 
-__all__ = ["PROBES", "ProbeFn", "ProbeContext", "ProbeFailure", "ProbeResult", "REASONS", "run_probe", "trace_config"]
+__all__ = ["PROBES", "ProbeFn", "ProbeContext", "ProbeFailure", "ProbeResult", "REASONS", "run_probe", "probe_connector"]
 
 ProbeFn = Callable[[ProbeContext], Awaitable[ProbeResult]]
 

@@ -1,9 +1,11 @@
 """What every probe shares: its context, its result, timed HTTP with step timings, and failures.
 
-Step timings come from aiohttp's tracing hooks: `connect` is the connection's creation (DNS and
-TCP; for https aiohttp does not separate the TLS handshake, so it is inside `connect` and no
+Step timings: `connect` is the time the probe connector takes to hand over a new connection (DNS
+and TCP; for https aiohttp does not separate the TLS handshake, so it is inside `connect` and no
 `tls` step is reported), `ttfb` runs from the connection being ready to the response headers, and
-`transfer` from the headers to the last body byte.
+`transfer` from the headers to the last body byte. The connector times `connect` itself rather
+than through aiohttp's TraceConfig: with a trace config aiohttp emits half a dozen awaited events
+per request, ~5 % of a probe's CPU, to deliver the two this needs (bench/probe_engine.py).
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+from aiohttp import ClientRequest
+from aiohttp.connector import Connection
 
 from wedwatch.calendar.model import Wedding
 from wedwatch.config.model import OperationConfig
@@ -25,7 +29,8 @@ __all__ = [
     "ProbeResult",
     "ProbeFailure",
     "HttpResponse",
-    "trace_config",
+    "ProbeConnector",
+    "probe_connector",
     "REASONS",
 ]
 
@@ -72,33 +77,36 @@ class HttpResponse:
             raise ProbeFailure("assertion", f"response is not JSON: {exc}") from None
 
 
-class _Timing(SimpleNamespace):
+@dataclass(slots=True)
+class _Timing:
     connect_start: float | None = None
     connect_end: float | None = None
 
 
-async def _on_connection_create_start(
-    session: aiohttp.ClientSession, ctx: SimpleNamespace, params: aiohttp.TraceConnectionCreateStartParams
-) -> None:
-    timing = ctx.trace_request_ctx
-    if isinstance(timing, _Timing):
+# The request being made in this task: the connector finds its timing here (aiohttp passes the
+# connector no per-request context, and tasks never share a probe).
+_CONNECTING: ContextVar[_Timing | None] = ContextVar("wedwatch_probe_connecting", default=None)
+
+
+class ProbeConnector(aiohttp.TCPConnector):
+    """A TCPConnector that times each connection it gives a probe's request (the `connect` step)."""
+
+    async def connect(self, req: ClientRequest, *args: Any, **kwargs: Any) -> Connection:
+        """A new connection (force_close: never a pooled one), its set-up timed for the probe."""
+        timing = _CONNECTING.get()
+        if timing is None:
+            return await super().connect(req, *args, **kwargs)
         timing.connect_start = time.perf_counter()
-
-
-async def _on_connection_create_end(
-    session: aiohttp.ClientSession, ctx: SimpleNamespace, params: aiohttp.TraceConnectionCreateEndParams
-) -> None:
-    timing = ctx.trace_request_ctx
-    if isinstance(timing, _Timing):
+        connection = await super().connect(req, *args, **kwargs)
         timing.connect_end = time.perf_counter()
+        return connection
 
 
-def trace_config() -> aiohttp.TraceConfig:
-    """The TraceConfig the probe session must be created with for step timings."""
-    config = aiohttp.TraceConfig()
-    config.on_connection_create_start.append(_on_connection_create_start)
-    config.on_connection_create_end.append(_on_connection_create_end)
-    return config
+def probe_connector(*, limit: int) -> ProbeConnector:
+    """The connector the probe session must be created with: a new connection per request, timed."""
+    # The pool limit only guards against runaway fan-out; it is set above the scheduler's own
+    # concurrency so that a probe never waits for a connection inside its `connect` step.
+    return ProbeConnector(force_close=True, limit=limit)
 
 
 @dataclass
@@ -151,21 +159,20 @@ class ProbeContext:
         merged = {**self.headers, **self.config.headers, **(headers or {})}
         timing = _Timing()
         start = time.perf_counter()
-        self.log(f"{method} {url}")
-        async with self.session.request(
-            method,
-            url,
-            json=json,
-            data=data,
-            params=params,
-            headers=merged,
-            trace_request_ctx=timing,
-            allow_redirects=False,
-        ) as response:
-            headers_at = time.perf_counter()
-            body = await _read_capped(response, self.config.max_body_bytes)
-            end = time.perf_counter()
-            status, response_headers = response.status, dict(response.headers)
+        if self.debug:
+            self.log(f"{method} {url}")
+        token = _CONNECTING.set(timing)
+        try:
+            async with self.session.request(
+                method, url, json=json, data=data, params=params, headers=merged, allow_redirects=False
+            ) as response:
+                headers_at = time.perf_counter()
+                body = await _read_capped(response, self.config.max_body_bytes)
+                end = time.perf_counter()
+                # The headers are an immutable view that outlives the connection: no copy needed.
+                status, response_headers = response.status, response.headers
+        finally:
+            _CONNECTING.reset(token)
         ready = timing.connect_end if timing.connect_end is not None else start
         steps = {
             "connect": (timing.connect_end - timing.connect_start)
@@ -174,7 +181,8 @@ class ProbeContext:
             "ttfb": headers_at - ready,
             "transfer": end - headers_at,
         }
-        self.log(f"-> {status}, {len(body)} bytes, " + ", ".join(f"{k}={v * 1000:.1f}ms" for k, v in steps.items()))
+        if self.debug:  # formatting the line costs more than the rest of this bookkeeping
+            self.log(f"-> {status}, {len(body)} bytes, " + ", ".join(f"{k}={v * 1000:.1f}ms" for k, v in steps.items()))
         if record_steps:
             self.steps.update(steps)
         if status not in expect:

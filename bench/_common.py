@@ -1,0 +1,221 @@
+"""Helpers the benchmark scripts share: machine facts, process CPU, free ports, tables and JSON results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ROOT",
+    "RESULTS",
+    "PYTHON",
+    "WEDWATCH",
+    "machine",
+    "cpu_seconds",
+    "system_busy_seconds",
+    "free_port",
+    "wait_http",
+    "spawn",
+    "stop",
+    "table",
+    "write_json",
+    "median",
+    "percentile",
+    "write_calendar",
+    "start_platform",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+# The scripts run with the project's interpreter; its `wedwatch` entry point sits beside it.
+PYTHON = sys.executable
+WEDWATCH = str(Path(sys.executable).with_name("wedwatch"))
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on: processors, CPU model, Python and library versions."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import version
+
+    return {
+        "nproc": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "aiohttp": version("aiohttp"),
+        "prometheus_client": version("prometheus_client"),
+        "msgspec": _version_or_none("msgspec"),
+        "kernel": platform.release(),
+    }
+
+
+def _version_or_none(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of one process so far, all its threads, from /proc/<pid>/stat."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    # The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
+    fields = raw[raw.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / _TICKS
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds all processors have spent not idle since boot (from /proc/stat), to spot a busy machine."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    # guest time is already counted in user and nice
+    return (sum(fields[:8]) - idle) / _TICKS
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, *, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll `url` until it answers 200; fail early when `proc` has exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout:g}s")
+        time.sleep(0.1)
+
+
+def spawn(args: Sequence[str], *, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a helper process with its output in `log`, in its own session so that stop() reaches only it."""
+    out = log.open("ab")
+    return subprocess.Popen(
+        list(args), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
+    )
+
+
+def stop(proc: subprocess.Popen[bytes], *, timeout: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL after `timeout`; only the process this script started."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def median(values: Sequence[float]) -> float:
+    """The median, NaN for no values."""
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) of already sorted values, nearest rank."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, round(q / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[rank]
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: str = "") -> str:
+    """A plain fixed-width table (also valid Markdown), numbers right-aligned."""
+
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return str(value)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(isinstance(r[i], int | float) for r in rows) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)]
+        return "| " + " | ".join(parts) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if n else ("-" * (w + 2)) for w, n in zip(widths, numeric, strict=True)) + "|"
+    out = [f"\n{title}\n"] if title else []
+    out += [line(headers), rule, *(line(r) for r in cells)]
+    return "\n".join(out)
+
+
+def write_json(name: str, data: dict[str, Any]) -> Path:
+    """Write bench/results/<name>.json with the machine and the time of the run."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    document = {"benchmark": name, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(), **data}
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    return path
+
+
+def write_calendar(path: Path, weddings: Sequence[Any]) -> Path:
+    """A calendar file (JSON) holding `weddings`, as `calendar.file` and the platform read it."""
+    path.write_text(json.dumps({"weddings": [w.to_dict() for w in weddings]}))
+    return path
+
+
+def start_platform(calendar: Path, port: int, *, log: Path) -> subprocess.Popen[bytes]:
+    """The platform stand-in in its own process, every simulated latency at zero, no access log."""
+    proc = spawn([PYTHON, str(Path(__file__)), "platform", str(port), str(calendar)], log=log)
+    wait_http(f"http://127.0.0.1:{port}/-/healthy", proc=proc)
+    return proc
+
+
+def _serve_platform(port: int, calendar: str) -> None:
+    from aiohttp import web
+
+    from wedwatch.calendar import load_calendar_file
+    from wedwatch.platform import PlatformSettings, create_app
+
+    settings = PlatformSettings(
+        guest_list_base_seconds=0,
+        guest_list_per_guest_seconds=0,
+        timeline_propagation_seconds=0,
+        notification_sent_seconds=0,
+        notification_delivery_seconds=0,
+    )
+    app = create_app(load_calendar_file(calendar).weddings, settings=settings)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    # `python bench/_common.py platform PORT CALENDAR`: the stand-in the benchmarks probe.
+    if len(sys.argv) == 4 and sys.argv[1] == "platform":
+        _serve_platform(int(sys.argv[2]), sys.argv[3])
+    else:
+        sys.exit("usage: _common.py platform PORT CALENDAR")

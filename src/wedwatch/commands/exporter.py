@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 
+from wedwatch.calendar.shard import parse_shard
 from wedwatch.commands._common import add_config_flag, config_from_args
 from wedwatch.web import parse_listen_address, serve
 
@@ -24,6 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"address to serve on (default {DEFAULT_ADDRESS}; env WEDWATCH_EXPORTER_LISTEN_ADDRESS)",
     )
     parser.add_argument("--no-record", action="store_true", help="do not write probe results to the store")
+    parser.add_argument(
+        "--shard",
+        default=os.environ.get("WEDWATCH_SHARD"),
+        metavar="I/N",
+        help="probe only the weddings of shard I of N (0-based; env WEDWATCH_SHARD); every wedding has exactly one shard",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = config_from_args(args)
     parse_listen_address(args.listen_address)
-    app = create_app(loaded, record=not args.no_record)
+    shard = parse_shard(args.shard) if args.shard else None
+    app = create_app(loaded, record=not args.no_record, shard=shard)
 
     def reload() -> None:
         asyncio.get_running_loop().create_task(app[EXPORTER_KEY].reload())

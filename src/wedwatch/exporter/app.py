@@ -17,6 +17,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from wedwatch import __version__
+from wedwatch.calendar.shard import Shard
 from wedwatch.config import LoadedConfig
 from wedwatch.errors import StoreError
 from wedwatch.exporter.exposition import CONTENT_TYPE, render_chunks
@@ -37,7 +38,9 @@ _REGISTRY_KEY = web.AppKey("process_registry", CollectorRegistry)
 _GC_YOUNG_THRESHOLD = 10_000
 
 
-def create_app(loaded: LoadedConfig, *, record: bool = True, schedule: bool = True) -> web.Application:
+def create_app(
+    loaded: LoadedConfig, *, record: bool = True, schedule: bool = True, shard: Shard | None = None
+) -> web.Application:
     """The exporter application; probing starts when the app starts (unless `schedule` is off) and stops with it."""
     app = web.Application(client_max_size=64 * 1024)
     registry = CollectorRegistry(auto_describe=True)
@@ -45,7 +48,7 @@ def create_app(loaded: LoadedConfig, *, record: bool = True, schedule: bool = Tr
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
     app[_REGISTRY_KEY] = registry
-    app.cleanup_ctx.append(_exporter_ctx(loaded, record=record, schedule=schedule))
+    app.cleanup_ctx.append(_exporter_ctx(loaded, record=record, schedule=schedule, shard=shard))
     app.router.add_get("/", _landing)
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/probe", _probe)
@@ -55,7 +58,7 @@ def create_app(loaded: LoadedConfig, *, record: bool = True, schedule: bool = Tr
     return app
 
 
-def _exporter_ctx(loaded: LoadedConfig, *, record: bool, schedule: bool):  # type: ignore[no-untyped-def]
+def _exporter_ctx(loaded: LoadedConfig, *, record: bool, schedule: bool, shard: Shard | None):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         config = loaded.config
         session = aiohttp.ClientSession(
@@ -77,7 +80,7 @@ def _exporter_ctx(loaded: LoadedConfig, *, record: bool, schedule: bool):  # typ
                     raise
                 log.warning("store unavailable, probe results will not be recorded: %s", exc)
         recorder = Recorder(store) if store is not None and record else None
-        exporter = Exporter(loaded, session, recorder=recorder, calendar_store=store)
+        exporter = Exporter(loaded, session, recorder=recorder, calendar_store=store, shard=shard)
         app[EXPORTER_KEY] = exporter
         await exporter.start(schedule=schedule)
         if schedule:

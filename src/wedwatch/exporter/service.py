@@ -14,6 +14,7 @@ import aiohttp
 
 from wedwatch.calendar import CalendarLoad, Wedding, load_calendar, plan
 from wedwatch.calendar.phases import WeddingStatus
+from wedwatch.calendar.shard import Shard, select
 from wedwatch.config import Config, LoadedConfig, load_config
 from wedwatch.errors import CalendarError, WedwatchError
 from wedwatch.exporter.probes import ProbeContext, ProbeResult, run_probe
@@ -40,6 +41,7 @@ class Exporter:
         *,
         recorder: Recorder | None = None,
         calendar_store: Store | None = None,
+        shard: Shard | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -47,6 +49,7 @@ class Exporter:
         self.loaded = loaded
         self.session = session
         self.recorder = recorder
+        self.shard = shard
         self.state = ExporterState()
         self.weddings: dict[str, Wedding] = {}
         self.ready = False
@@ -125,7 +128,8 @@ class Exporter:
         if load.errors:
             log.warning("calendar %s: skipped %d entries; first: %s", load.source, len(load.errors), load.errors[0])
         self.state.calendar_errors = len(load.errors)
-        self.weddings = {w.id: w for w in load.weddings}
+        # With --shard i/n this exporter keeps only its own weddings: every wedding has one prober.
+        self.weddings = {w.id: w for w in select(load.weddings, self.shard)}
 
     def replan(self) -> list[WeddingStatus]:
         """Recompute phases at `now`, publish them, and re-tier the timetable."""

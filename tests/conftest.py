@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 import pytest
 from psycopg import sql
+from tcp_proxy import TcpProxy
 
 from wedwatch.config.loader import redact_url
 from wedwatch.store import Store, open_store_ctx
@@ -119,3 +120,13 @@ def count_rows(store_url: str) -> CountRows:
             return int(row[0])
 
     return count
+
+
+@pytest.fixture
+async def proxy(postgres_schema_url: str) -> AsyncIterator[TcpProxy]:
+    """A cuttable TCP path to the test's PostgreSQL; request it before the services that use it."""
+    parts = urlsplit(postgres_schema_url)
+    cut = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await cut.start()
+    yield cut
+    await cut.stop()

@@ -6,7 +6,7 @@ import asyncio
 import io
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,16 +43,6 @@ async def retry_until_accepted(client: Any, body: dict[str, Any], tries: int = 4
 def store_url(postgres_schema_url: str) -> str:
     """These tests pick their own store per test; the shared parametrization would only repeat them."""
     return postgres_schema_url
-
-
-@pytest.fixture
-async def proxy(postgres_schema_url: str) -> AsyncIterator[TcpProxy]:
-    """A cuttable path to the test's PostgreSQL (set up before, torn down after, the receiver)."""
-    parts = urlsplit(postgres_schema_url)
-    cut = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    await cut.start()
-    yield cut
-    await cut.stop()
 
 
 @pytest.mark.postgres

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import pytest
 import yaml
-from reliability_support import TOKEN, free_port
+from reliability_support import TOKEN, free_port, stop_process
 from tcp_proxy import TcpProxy
 
 from wedwatch.localstack import ALERTMANAGER_NAMES, find_binary
@@ -79,13 +79,8 @@ class Services:
 
     def stop(self) -> None:
         for proc in (self.alertmanager, self.receiver):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            if proc is not None:
+                stop_process(proc)
 
 
 async def ready(session: aiohttp.ClientSession, url: str) -> None:
@@ -108,15 +103,6 @@ async def send_alerts(session: aiohttp.ClientSession, port: int, batch: range) -
               for i in batch]  # fmt: skip
     async with session.post(f"http://127.0.0.1:{port}/api/v2/alerts", json=alerts) as r:
         assert r.status == 200, await r.text()
-
-
-@pytest.fixture
-async def proxy(postgres_schema_url: str) -> AsyncIterator[TcpProxy]:
-    parts = urlsplit(postgres_schema_url)
-    cut = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    await cut.start()
-    yield cut
-    await cut.stop()
 
 
 async def settled(schema_url: str, timeout: float = 120.0) -> tuple[int, dict[str, int]]:

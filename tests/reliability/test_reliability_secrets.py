@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import yaml
-from reliability_support import free_port
+from reliability_support import free_port, stop_process
 
 RECEIVER_TOKEN = "rcv-Secret-7f3a9c"
 DB_PASSWORD = "db-Secret-c0ffee"
@@ -43,15 +42,6 @@ def run(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[byt
     with log.open("wb") as out:
         return subprocess.Popen([sys.executable, "-m", "wedwatch", "--log.level", "debug", *argv],
                                 stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env})  # fmt: skip
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def test_no_secret_in_any_log(tmp_path: Path) -> None:
@@ -89,7 +79,7 @@ def test_no_secret_in_any_log(tmp_path: Path) -> None:
                        headers={**auth, "Authorization": f"Bearer {RECEIVER_TOKEN}"}) == 503  # fmt: skip
     finally:
         for proc in procs:
-            stop(proc)
+            stop_process(proc)
     text = "\n".join(log.read_text(errors="replace") for log in logs)
     assert "xxxxx@127.0.0.1:1" in text  # the database URL was logged, redacted
     for secret in (RECEIVER_TOKEN, DB_PASSWORD, PLATFORM_TOKEN):

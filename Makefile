@@ -28,6 +28,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/scrape.py
 	$(PY) bench/scheduler.py
 	$(PY) bench/forecast.py
+	$(PY) bench/receiver.py $(BENCH_ARGS)
 
 ## typecheck: mypy --strict over src/
 typecheck: $(VENV)/.installed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from pytest_aiohttp import AiohttpClient
-from receiver_support import NOW, TOKEN, Clock, Target
+from receiver_support import NOW, TOKEN, Clock, MakeConfig, MakeReceiver, Target
 
 from wedwatch.config import LoadedConfig, load_config
 from wedwatch.receiver.app import RECEIVER_KEY, create_app
@@ -37,9 +37,6 @@ async def target() -> AsyncIterator[Target]:
     t.url = str(server.make_url("")).rstrip("/")
     yield t
     await server.close()
-
-
-MakeConfig = Callable[..., LoadedConfig]
 
 
 @pytest.fixture
@@ -81,9 +78,6 @@ def make_config(store_url: str, tmp_path: Path, target: Target) -> MakeConfig:
         return load_config(path, environ={"WEDWATCH_TEST_RECEIVER_TOKEN": TOKEN})
 
     return make
-
-
-MakeReceiver = Callable[..., Awaitable[tuple[TestClient, Receiver]]]  # type: ignore[type-arg]
 
 
 @pytest.fixture

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from wedwatch.config import LoadedConfig
+from wedwatch.receiver.service import Receiver
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The captured payloads fire at 21:44:18Z on 2026-11-28, for wedding w-123.
@@ -87,3 +92,7 @@ def notification(*alerts: dict[str, Any], group: str = "g") -> dict[str, Any]:
     body["groupKey"] = group
     body["status"] = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
     return body
+
+
+MakeConfig = Callable[..., LoadedConfig]
+MakeReceiver = Callable[..., Awaitable[tuple[TestClient, Receiver]]]  # type: ignore[type-arg]

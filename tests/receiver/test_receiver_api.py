@@ -9,8 +9,7 @@ import subprocess
 from typing import Any
 
 import pytest
-from conftest import MakeConfig, MakeReceiver
-from receiver_support import AUTH, alert, fixture, notification
+from receiver_support import AUTH, MakeConfig, MakeReceiver, alert, fixture, notification
 
 READS = ["/api/v1/alerts", "/api/v1/responses", "/api/v1/weddings/live", "/api/v1/forecasts/latest",
          "/api/v1/emergency", "/api/v1/automation", "/"]  # fmt: skip

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import MakeConfig
-from receiver_support import AUTH, TOKEN, Target, fixture
+from receiver_support import AUTH, TOKEN, MakeConfig, Target, fixture
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import MakeConfig, MakeReceiver
-from receiver_support import AUTH, NOW, TOKEN, Clock, Target, alert, fixture, notification
+from receiver_support import AUTH, NOW, TOKEN, Clock, MakeConfig, MakeReceiver, Target, alert, fixture, notification
 
 CountRows = Callable[[str], Awaitable[int]]
 

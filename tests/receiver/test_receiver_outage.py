@@ -11,8 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from conftest import MakeConfig, MakeReceiver
-from receiver_support import AUTH, Target, alert, notification
+from receiver_support import AUTH, MakeConfig, MakeReceiver, Target, alert, notification
 from tcp_proxy import TcpProxy
 
 from wedwatch.store.sqlite import sqlite_path

@@ -9,8 +9,7 @@ import json
 import random
 from typing import Any
 
-from conftest import MakeConfig, MakeReceiver
-from receiver_support import AUTH, Target, alert, notification
+from receiver_support import AUTH, MakeConfig, MakeReceiver, Target, alert, notification
 
 LIVE = {"alertname": "WedwatchWeddingSlow", "severity": "high", "wedding_id": "w-123", "operation": "guest_list"}
 

@@ -8,8 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import MakeConfig, MakeReceiver
-from receiver_support import AUTH, NOW, Clock, Target, alert, notification
+from receiver_support import AUTH, NOW, Clock, MakeConfig, MakeReceiver, Target, alert, notification
 
 from wedwatch.receiver.service import Receiver
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import MakeConfig
-from receiver_support import AUTH, fixture
+from receiver_support import AUTH, MakeConfig, fixture
 
 from wedwatch.receiver.app import create_app, ssl_context
 

@@ -9,9 +9,11 @@ import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import aiohttp
 
+from wedwatch.calendar.model import Wedding
 from wedwatch.calendar.phases import WeddingStatus
 from wedwatch.calendar.watch import CalendarWatcher
 from wedwatch.config import Config, LoadedConfig, redact_url
@@ -24,11 +26,17 @@ from wedwatch.receiver.worker import Worker
 from wedwatch.store import Store, open_store
 from wedwatch.store.transaction import Row
 
+if TYPE_CHECKING:
+    from wedwatch.forecast import Forecaster
+
 __all__ = ["Receiver"]
 
 log = logging.getLogger(__name__)
 STORE_RETRY_SECONDS = 5.0
 FORECAST_REFRESH_SECONDS = 60.0
+REFIT_START_DELAY_SECONDS = 60.0
+REFIT_MIN_SPACING_SECONDS = 900.0  # an alert storm asks for capacity once, not a hundred fits
+PLAN_INTERVAL_SECONDS = 300.0
 
 
 class Receiver:
@@ -56,6 +64,8 @@ class Receiver:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._run_worker = run_worker
         self._tasks: list[asyncio.Task[None]] = []
+        self.forecaster: Forecaster | None = None
+        self._refit_now = asyncio.Event()
 
     @property
     def config(self) -> Config:
@@ -76,6 +86,9 @@ class Receiver:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.forecaster is not None:
+            await self.forecaster.close()
+            self.forecaster = None
         if self.store is not None:
             await self.store.close()
             self.store = None
@@ -99,6 +112,16 @@ class Receiver:
         await self.calendar.refresh(self.config)
         self._tasks.append(asyncio.create_task(self.calendar.run(self.config), name="calendar refresh"))
         self._tasks.append(asyncio.create_task(self._forecast_loop(), name="forecast refresh"))
+        forecast = self.config.forecast
+        if self.config.features.predictive_scaling and forecast.series and forecast.prometheus_url:
+            from wedwatch.forecast import Forecaster
+
+            async def weddings() -> list[Wedding]:
+                return list(self.calendar.weddings.values())
+
+            self.forecaster = Forecaster(self.config, store=self.store, weddings=weddings, session=self.session)
+            self._tasks.append(asyncio.create_task(self._refit_loop(), name="forecast refit"))
+            self._tasks.append(asyncio.create_task(self._plan_loop(), name="capacity plan"))
         r = self.config.receiver
         self.worker = Worker(
             self.store,
@@ -120,6 +143,49 @@ class Receiver:
             self.forecasts = await self.require_store().latest_prediction_sets()
         except StoreError as exc:
             log.warning("reading forecasts failed, keeping the last ones: %s", exc)
+
+    async def _refit_loop(self) -> None:
+        """Refit on the configured interval, and sooner when an alert asked for capacity."""
+        assert self.forecaster is not None
+        await asyncio.sleep(REFIT_START_DELAY_SECONDS)  # let the process settle before the first fits
+        asked = False
+        while True:
+            try:
+                if asked or not await self._forecast_is_fresh():
+                    await self.forecaster.refit(now=self.now())
+                await self.refresh_forecasts()
+            except Exception:  # a failed fit must not stop the receiver; the next round retries
+                log.exception("forecast refit failed")
+            self._refit_now.clear()
+            asked = False
+            try:
+                async with asyncio.timeout(self.config.forecast.refit_interval_seconds):
+                    await self._refit_now.wait()
+                asked = True
+                await asyncio.sleep(REFIT_MIN_SPACING_SECONDS)
+            except TimeoutError:
+                pass
+
+    async def _forecast_is_fresh(self) -> bool:
+        """Whether another replica (or an earlier run) refitted within the interval: replicas share the store."""
+        sets = await self.require_store().latest_prediction_sets()
+        if not sets or {r["series"] for r in sets} < set(self.config.forecast.series):
+            return False
+        oldest = min(r["created_at"] for r in sets)
+        age: float = (self.now() - oldest).total_seconds()
+        return age < 0.9 * self.config.forecast.refit_interval_seconds
+
+    async def _plan_loop(self) -> None:
+        """Turn due plan steps into recommendations (or, with forecast.mode: act, outbox actions)."""
+        assert self.forecaster is not None
+        while True:
+            await asyncio.sleep(PLAN_INTERVAL_SECONDS)
+            try:
+                await self.forecaster.dispatch(now=self.now())
+            except Exception:
+                log.exception("capacity plan dispatch failed")
+            if self.worker is not None:
+                self.worker.wake()
 
     async def _forecast_loop(self) -> None:
         while True:
@@ -152,4 +218,6 @@ class Receiver:
             log.warning("emergency mode entered")
         if result.actions_queued and self.worker is not None and self._run_worker:
             self.worker.wake()
+        if result.capacity_asked:
+            self._refit_now.set()  # an alert asked for capacity: refresh the forecast (off this path)
         return result

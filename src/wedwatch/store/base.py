@@ -12,6 +12,13 @@ Value conventions, so that a row reads back the same from SQLite and PostgreSQL:
   (psycopg `Jsonb`), TEXT in SQLite. Any JSON-encodable value goes in and the decoded value
   comes back; None is SQL NULL; NaN and infinity are refused (JSONB cannot hold them).
 * **Booleans**: columns in BOOLEAN_COLUMNS come back as `bool` (SQLite keeps 0/1).
+* **Row sets**: the parameter named `rows` (ROWS_PARAMETER) is a list of mappings, sent as ONE
+  JSON array (JSONB in PostgreSQL, TEXT in SQLite) that a statement unpacks with
+  `jsonb_array_elements(:rows)` / `json_each(:rows)`: many rows per statement, in the array's
+  order. Inside it an instant is text (ISO 8601 with its offset, cast with `::timestamptz`;
+  SQLite's stored form), so the same aware-datetime rule holds, and a JSON column's value is
+  nested, read with `->` (a None there is JSON null, not SQL NULL: use NULLIF(…, 'null') for a
+  nullable column).
 * **Clock**: the database's clock is never used; methods take `now`-like arguments and default
   to the wall clock.
 * **Transactions**: every domain method takes an optional keyword `tx`. Without it the method
@@ -35,6 +42,7 @@ from typing import Any
 
 from wedwatch.calendar.model import Wedding
 from wedwatch.errors import StoreError
+from wedwatch.store.incidents import INCIDENT_STATUSES, IncidentMethods
 from wedwatch.store.migrations import apply_migrations
 from wedwatch.store.outbox import OutboxMethods
 from wedwatch.store.receiver_state import ReceiverStateMethods
@@ -42,7 +50,15 @@ from wedwatch.store.records import CriticalPathSample, ProbeAggregate
 from wedwatch.store.responses import ResponseMethods
 from wedwatch.store.transaction import Row, Transaction, utc_now
 
-__all__ = ["Store", "TIMESTAMP_COLUMNS", "JSON_COLUMNS", "BOOLEAN_COLUMNS", "INCIDENT_STATUSES", "dump_json"]
+__all__ = [
+    "Store",
+    "TIMESTAMP_COLUMNS",
+    "JSON_COLUMNS",
+    "BOOLEAN_COLUMNS",
+    "INCIDENT_STATUSES",
+    "ROWS_PARAMETER",
+    "dump_json",
+]
 
 TIMESTAMP_COLUMNS = frozenset(
     {
@@ -74,15 +90,19 @@ JSON_COLUMNS = frozenset(
     {"annotations", "details", "labels", "metrics", "params", "payload", "points", "recommendations", "result"}
 )
 BOOLEAN_COLUMNS = frozenset({"dry_run", "enabled"})
-INCIDENT_STATUSES = ("firing", "resolved")
+ROWS_PARAMETER = "rows"
+
+
+# One encoder for every call: json.dumps() with options builds a new one each time.
+_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
 def dump_json(value: Any) -> str:
     """Encode a JSON column's value the same way for both back ends (no NaN: JSONB refuses it)."""
-    return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
-class Store(OutboxMethods, ResponseMethods, ReceiverStateMethods):
+class Store(IncidentMethods, OutboxMethods, ResponseMethods, ReceiverStateMethods):
     """A wedwatch store: open one with `open_store(url)`; both back ends share these methods."""
 
     async def migrate(self, *, now: datetime | None = None) -> list[int]:
@@ -155,7 +175,7 @@ class Store(OutboxMethods, ResponseMethods, ReceiverStateMethods):
         async with self._joined(tx, readonly=True) as t:
             return await t.fetchall("latest_critical_path")
 
-    # -- notifications and incidents ------------------------------------------------------
+    # -- notifications (incidents are in incidents.py) -------------------------------------
 
     async def record_notification(
         self,
@@ -181,75 +201,6 @@ class Store(OutboxMethods, ResponseMethods, ReceiverStateMethods):
         }
         async with self._joined(tx) as t:
             return await t.fetchone("insert_notification", values) is not None
-
-    async def upsert_incident(
-        self,
-        *,
-        fingerprint: str,
-        starts_at: datetime,
-        alertname: str,
-        status: str,
-        severity: str,
-        labels: Mapping[str, str],
-        annotations: Mapping[str, str],
-        seen_at: datetime | None = None,
-        escalated_severity: str | None = None,
-        strategy: str | None = None,
-        wedding_id: str | None = None,
-        operation: str | None = None,
-        generator_url: str | None = None,
-        ends_at: datetime | None = None,
-        tx: Transaction | None = None,
-    ) -> tuple[int, bool]:
-        """Create the incident (fingerprint, starts_at) or update it; (id, created)."""
-        # A repeat updates status, ends_at and last_seen_at only: severity, strategy and the rest
-        # stay as first decided. resolved_at is the first time it was seen resolved, cleared if
-        # a later delivery says it fires again; last_seen_at never moves backwards.
-        if status not in INCIDENT_STATUSES:
-            raise ValueError(f"status must be firing or resolved, not {status!r}")
-        seen = utc_now(seen_at)
-        values = {
-            "fingerprint": fingerprint,
-            "starts_at": utc_now(starts_at),
-            "alertname": alertname,
-            "status": status,
-            "severity": severity,
-            "escalated_severity": escalated_severity,
-            "strategy": strategy,
-            "wedding_id": wedding_id,
-            "operation": operation,
-            "labels": dict(labels),
-            "annotations": dict(annotations),
-            "generator_url": generator_url,
-            "ends_at": utc_now(ends_at) if ends_at is not None else None,
-            "seen_at": seen,
-            "resolved_at": seen if status == "resolved" else None,
-        }
-        async with self._joined(tx) as t:
-            # Two statements rather than one upsert: only the INSERT's RETURNING says portably
-            # whether the row is new. A concurrent insert of the same key makes ours wait and do
-            # nothing, and the UPDATE then sees the committed row.
-            inserted = await t.fetchone("insert_incident", values)
-            if inserted is not None:
-                return int(inserted["id"]), True
-            updated = await t.fetchone("update_incident", values)
-        if updated is None:
-            raise StoreError(f"incident {fingerprint}@{starts_at.isoformat()} vanished during the upsert")
-        return int(updated["id"]), False
-
-    async def get_incident(self, incident_id: int, *, tx: Transaction | None = None) -> Row | None:
-        """One incident by id."""
-        async with self._joined(tx, readonly=True) as t:
-            return await t.fetchone("get_incident", {"id": incident_id})
-
-    async def list_incidents(
-        self, status: str | None = None, limit: int = 100, *, tx: Transaction | None = None
-    ) -> list[Row]:
-        """Incidents, most recently seen first, optionally only those with `status`."""
-        async with self._joined(tx, readonly=True) as t:
-            if status is None:
-                return await t.fetchall("list_incidents", {"limit": limit})
-            return await t.fetchall("list_incidents_by_status", {"status": status, "limit": limit})
 
     # -- forecasts --------------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ again. Delivery is therefore at least once, and actions must tolerate a repeat.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from wedwatch.store.records import ActionRow
 from wedwatch.store.transaction import Row, Transaction, TransactionalStore, utc_now
 
 __all__ = ["OutboxMethods", "ACTION_STATUSES", "FINAL_ACTION_STATUSES"]
@@ -48,6 +49,13 @@ class OutboxMethods(TransactionalStore):
         }
         async with self._joined(tx) as t:
             return await t.fetchone("insert_action", values) is not None
+
+    async def enqueue_actions(self, actions: Sequence[ActionRow], *, tx: Transaction | None = None) -> int:
+        """`enqueue_action` for many actions, in order, in one statement; how many were new."""
+        if not actions:
+            return 0
+        async with self._joined(tx) as t:
+            return await t.execute("insert_actions", {"rows": [a.values() for a in actions]})
 
     async def claim_actions(
         self,

@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from wedwatch.errors import StoreError, StoreUnavailable
-from wedwatch.store.base import JSON_COLUMNS, Store, dump_json
+from wedwatch.store.base import JSON_COLUMNS, ROWS_PARAMETER, Store, dump_json
 from wedwatch.store.queries import load_queries
 from wedwatch.store.transaction import Params, Row, Transaction
 
@@ -28,12 +28,34 @@ __all__ = ["PostgresStore"]
 def _to_pg(name: str, value: Any) -> Any:
     if value is None:
         return None
+    if name == ROWS_PARAMETER:
+        # One JSONB array for jsonb_array_elements(); a JSON column stays nested in it.
+        return Jsonb(_json_rows(value), dumps=dump_json)
     if name in JSON_COLUMNS:
         return Jsonb(value, dumps=dump_json)
     if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
         # psycopg would send it as `timestamp`, silently read in the session's time zone.
         raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware datetimes")
     return value
+
+
+def _json_rows(rows: Iterable[Params]) -> list[dict[str, Any]]:
+    # Inside a row set an instant is ISO text with its offset, cast back with ::timestamptz. A
+    # batch repeats few instants (`now`, a group's startsAt): each is formatted once.
+    texts: dict[datetime, str] = {}
+    out = []
+    for row in rows:
+        item = dict(row)
+        for key, value in item.items():
+            if isinstance(value, datetime):
+                text = texts.get(value)
+                if text is None:
+                    if value.tzinfo is None or value.utcoffset() is None:
+                        raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware datetimes")
+                    text = texts[value] = value.astimezone(UTC).isoformat()
+                item[key] = text
+        out.append(item)
+    return out
 
 
 def _adapt(params: Params | None) -> dict[str, Any]:
@@ -120,6 +142,24 @@ class PostgresTransaction(Transaction):
                 return await cursor.fetchall()
         except psycopg.Error as exc:
             raise _store_error(exc, self._store.url) from exc
+
+    async def fetch_each(self, name: str, rows: Iterable[Params]) -> list[list[Row]]:
+        """Run the named statement once per row, in order, pipelined; the rows each run returned."""
+        sql = self._sql(name)
+        adapted = [_adapt(row) for row in rows]
+        if not adapted:
+            return []
+        results: list[list[Row]] = []
+        try:
+            async with self._conn.cursor(row_factory=_row_factory) as cursor:
+                await cursor.executemany(sql, adapted, returning=True)
+                while True:
+                    results.append(await cursor.fetchall() if cursor.description is not None else [])
+                    if not cursor.nextset():
+                        break
+        except psycopg.Error as exc:
+            raise _store_error(exc, self._store.url) from exc
+        return results
 
     async def run_script(self, sql: str) -> None:
         """Run a migration script: several statements, no parameters."""

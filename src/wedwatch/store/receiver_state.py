@@ -7,6 +7,7 @@ lock that replicas take in turn), one kill switch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from wedwatch.store.transaction import Row, Transaction, TransactionalStore, utc_now
@@ -53,6 +54,17 @@ class ReceiverStateMethods(TransactionalStore):
         values = {"incident_id": incident_id, "reason": reason, "now": utc_now(now)}
         async with self._joined(tx) as t:
             return await t.execute("skip_pending_actions", values)
+
+    async def skip_pending_actions_each(
+        self, incident_ids: Sequence[int], reason: str, *, now: datetime | None = None, tx: Transaction | None = None
+    ) -> int:
+        """`skip_pending_actions` for many incidents, in order, in one round trip; how many were skipped."""
+        if not incident_ids:
+            return 0
+        moment = utc_now(now)
+        values = [{"incident_id": i, "reason": reason, "now": moment} for i in incident_ids]
+        async with self._joined(tx) as t:
+            return await t.executemany("skip_pending_actions", values)
 
     async def list_firing_incidents(self, since: datetime, limit: int = 500, *, tx: Transaction | None = None) -> list[Row]:
         """Incidents firing and seen since `since`, newest first."""

@@ -1,12 +1,14 @@
-"""Rows the exporter hands to the store in batches: probe aggregates and critical-path samples."""
+"""Rows handed to the store in batches: the exporter's probe aggregates and critical-path samples,
+and the incidents, responses and actions of one Alertmanager notification."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ProbeAggregate", "CriticalPathSample"]
+__all__ = ["ProbeAggregate", "CriticalPathSample", "IncidentRow", "ResponseRow", "ActionRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +53,100 @@ class CriticalPathSample:
     def params(self) -> dict[str, Any]:
         """The row as named query parameters."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """One delivery of an alert: creates the incident (fingerprint, starts_at) or updates it.
+
+    The same fields as `Store.upsert_incident`'s arguments; `seen_at` is when it was received.
+    """
+
+    fingerprint: str
+    starts_at: datetime
+    alertname: str
+    status: str
+    severity: str
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    seen_at: datetime
+    escalated_severity: str | None = None
+    strategy: str | None = None
+    wedding_id: str | None = None
+    operation: str | None = None
+    generator_url: str | None = None
+    ends_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, datetime]:
+        """The incident's identity."""
+        return self.fingerprint, self.starts_at
+
+    def params(self) -> dict[str, Any]:
+        """The row as named query parameters (those of `insert_incident` and `update_incident`)."""
+        return {
+            "fingerprint": self.fingerprint,
+            "starts_at": self.starts_at,
+            "alertname": self.alertname,
+            "status": self.status,
+            "severity": self.severity,
+            "escalated_severity": self.escalated_severity,
+            "strategy": self.strategy,
+            "wedding_id": self.wedding_id,
+            "operation": self.operation,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+            "generator_url": self.generator_url,
+            "ends_at": self.ends_at,
+            "seen_at": self.seen_at,
+            # The first time it was seen resolved; update_incident keeps an earlier one.
+            "resolved_at": self.seen_at if self.status == "resolved" else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRow:
+    """The decision taken for one incident (`Store.record_response`'s arguments)."""
+
+    incident_id: int
+    strategy: str
+    severity: str
+    decided_at: datetime
+    wedding_id: str | None = None
+    details: Mapping[str, Any] | None = None
+
+    def params(self) -> dict[str, Any]:
+        """The row as named query parameters."""
+        return {
+            "incident_id": self.incident_id,
+            "strategy": self.strategy,
+            "severity": self.severity,
+            "wedding_id": self.wedding_id,
+            "decided_at": self.decided_at,
+            "details": dict(self.details or {}),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """One action to queue (`Store.enqueue_action`'s arguments); `not_before` defaults to `created_at`."""
+
+    incident_id: int | None
+    action: str
+    idempotency_key: str
+    params: Mapping[str, Any]
+    created_at: datetime
+    target: str | None = None
+    not_before: datetime | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The row as named query parameters."""
+        return {
+            "idempotency_key": self.idempotency_key,
+            "incident_id": self.incident_id,
+            "action": self.action,
+            "target": self.target,
+            "params": dict(self.params),
+            "not_before": self.not_before if self.not_before is not None else self.created_at,
+            "created_at": self.created_at,
+        }

@@ -6,10 +6,11 @@ effectiveness is the time from the first completed action to the incident's end.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from wedwatch.store.records import ResponseRow
 from wedwatch.store.transaction import Row, Transaction, TransactionalStore, utc_now
 
 __all__ = ["ResponseMethods"]
@@ -75,6 +76,56 @@ class ResponseMethods(TransactionalStore):
                 "outcome": outcome,
             }
             return await t.fetchone("resolve_response", values)
+
+    async def record_responses(self, responses: Sequence[ResponseRow], *, tx: Transaction | None = None) -> int:
+        """`record_response` for many incidents, in order, in one statement; how many were new."""
+        if not responses:
+            return 0
+        async with self._joined(tx) as t:
+            return await t.execute("insert_responses", {"rows": [r.params() for r in responses]})
+
+    async def resolve_responses(
+        self,
+        resolutions: Sequence[tuple[int, datetime]],
+        outcome: Callable[[Row], str],
+        *,
+        tx: Transaction | None = None,
+    ) -> list[Row | None]:
+        """`resolve_response` for many (incident_id, resolved_at), in order, in two round trips.
+
+        `outcome(response)` names each outcome from the open response. The answer has one entry per
+        resolution: the closed row, or None when none was open (an incident repeated in
+        `resolutions` is closed by its first entry only).
+        """
+        resolutions = [(incident_id, utc_now(resolved_at)) for incident_id, resolved_at in resolutions]
+        if not resolutions:
+            return []
+        async with self._joined(tx) as t:
+            ids = list(dict.fromkeys(incident_id for incident_id, _ in resolutions))
+            current = await t.fetch_each("get_response", [{"incident_id": i} for i in ids])
+            open_ = {i: rows[0] for i, rows in zip(ids, current, strict=True) if rows and rows[0]["resolved_at"] is None}
+            closing: list[int] = []
+            values = []
+            for index, (incident_id, resolved_at) in enumerate(resolutions):
+                response = open_.pop(incident_id, None)
+                if response is None:
+                    continue
+                first: datetime | None = response["first_action_completed_at"]
+                seconds = max(0.0, (resolved_at - first).total_seconds()) if first is not None else None
+                closing.append(index)
+                values.append(
+                    {
+                        "incident_id": incident_id,
+                        "resolved_at": resolved_at,
+                        "resolution_seconds": seconds,
+                        "outcome": outcome(response),
+                    }
+                )
+            closed = await t.fetch_each("resolve_response", values)
+        answer: list[Row | None] = [None] * len(resolutions)
+        for index, rows in zip(closing, closed, strict=True):
+            answer[index] = rows[0] if rows else None
+        return answer
 
     async def get_response(self, incident_id: int, *, tx: Transaction | None = None) -> Row | None:
         """The response recorded for an incident, if any."""

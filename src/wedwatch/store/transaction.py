@@ -48,6 +48,10 @@ class Transaction(ABC):
         """Run the named query; all of its rows."""
 
     @abstractmethod
+    async def fetch_each(self, name: str, rows: Iterable[Params]) -> list[list[Row]]:
+        """Run the named statement once per row, in order, in one round trip; the rows each run returned."""
+
+    @abstractmethod
     async def run_script(self, sql: str) -> None:
         """Run a migration script: several statements, no parameters."""
 

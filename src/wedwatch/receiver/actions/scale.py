@@ -5,13 +5,18 @@ from __future__ import annotations
 from wedwatch.config.actions import ScaleAction
 from wedwatch.receiver.actions.base import ActionContext, ActionResult, render
 from wedwatch.receiver.actions.http import send_json
-from wedwatch.receiver.capacity import size_capacity
+from wedwatch.receiver.capacity import Capacity, size_capacity
 
 
 async def run(ctx: ActionContext) -> ActionResult:
     """Size capacity for the incident's strategy and guests; POST it when the definition has a URL."""
     p = ctx.params
-    targets = size_capacity(int(p.get("guests") or 0), str(p.get("strategy")), ctx.config.actions.capacity)
+    planned = p.get("targets")
+    if isinstance(planned, dict) and planned:
+        # A step of the forecaster's plan (forecast.mode: act): its targets are already sized.
+        targets = [Capacity(r, float(v), bool(p.get("capped"))) for r, v in planned.items() if v is not None]
+    else:
+        targets = size_capacity(int(p.get("guests") or 0), str(p.get("strategy")), ctx.config.actions.capacity)
     body = {
         "wedding_id": p.get("wedding_id"),
         "strategy": p.get("strategy"),

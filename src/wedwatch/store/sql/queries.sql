@@ -123,7 +123,8 @@ RETURNING id;
 -- name: claim_actions
 -- SQLite runs this under BEGIN IMMEDIATE, which already excludes every other writer;
 -- PostgreSQL overrides it with FOR UPDATE SKIP LOCKED. A running action whose lease expired
--- (its worker died) is due again.
+-- (its worker died) is due again. The `status IN` term is action_outbox_claimable's condition:
+-- it lets the claim walk that index in order instead of sorting the whole backlog.
 UPDATE action_outbox SET
     status = 'running',
     claimed_by = :worker_id,
@@ -132,8 +133,8 @@ UPDATE action_outbox SET
     started_at = :now
 WHERE id IN (
     SELECT id FROM action_outbox
-    WHERE (status = 'pending' AND not_before <= :now)
-       OR (status = 'running' AND lease_until < :now)
+    WHERE status IN ('pending', 'running')
+      AND ((status = 'pending' AND not_before <= :now) OR (status = 'running' AND lease_until < :now))
     ORDER BY not_before, id
     LIMIT :limit
 )

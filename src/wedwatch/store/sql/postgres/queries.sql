@@ -14,11 +14,12 @@ SELECT pg_advisory_xact_lock(hashtext('wedwatch.schema_migrations'));
 
 -- name: claim_actions
 -- SKIP LOCKED lets concurrent workers take disjoint rows instead of queueing on each other;
--- the CTE keeps the LIMIT applied once, before the update.
+-- the CTE keeps the LIMIT applied once, before the update. The `status IN` term is
+-- action_outbox_claimable's condition (see the shared query).
 WITH picked AS (
     SELECT id FROM action_outbox
-    WHERE (status = 'pending' AND not_before <= :now)
-       OR (status = 'running' AND lease_until < :now)
+    WHERE status IN ('pending', 'running')
+      AND ((status = 'pending' AND not_before <= :now) OR (status = 'running' AND lease_until < :now))
     ORDER BY not_before, id
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -42,3 +43,67 @@ ORDER BY table_name, ordinal_position;
 -- name: lock_actions
 -- Held until the gating transaction ends: replicas take turns spending the budget.
 SELECT pg_advisory_xact_lock(hashtext('wedwatch.action_outbox.gate'));
+
+-- Row sets (base.py): :rows is a JSONB array of row parameters; jsonb_array_elements() yields
+-- its elements in order (WITH ORDINALITY numbers them), `->>` reads a field as text, cast to
+-- the column's type; `->` keeps a JSON column's value as JSONB. Inserting in the array's order
+-- (sorted by the caller) keeps the order in which replicas wait on each other's keys stable.
+
+-- name: find_incidents
+-- A notification's incidents (:rows of fingerprint, starts_at), and every incident of its
+-- fingerprints that started since :since (what flap gating counts). Each side is a LATERAL
+-- subquery with LIMIT / OFFSET so that it stays one index lookup per alert whatever the
+-- statistics: a prepared statement keeps its plan, and one made while the table was small
+-- (a hash join over all of it) made every later notification read the whole table.
+SELECT p.id, p.fingerprint, p.starts_at
+FROM jsonb_array_elements(:rows) AS e(r)
+CROSS JOIN LATERAL (
+    SELECT id, fingerprint, starts_at FROM performance_alerts
+    WHERE fingerprint = e.r ->> 'fingerprint' AND starts_at = (e.r ->> 'starts_at')::timestamptz
+    LIMIT 1
+) AS p
+UNION
+SELECT p.id, p.fingerprint, p.starts_at
+FROM (SELECT DISTINCT e.r ->> 'fingerprint' AS fingerprint FROM jsonb_array_elements(:rows) AS e(r)) AS f
+CROSS JOIN LATERAL (
+    SELECT id, fingerprint, starts_at FROM performance_alerts
+    WHERE fingerprint = f.fingerprint AND starts_at >= :since
+    OFFSET 0
+) AS p;
+
+-- name: insert_incidents
+INSERT INTO performance_alerts (
+    fingerprint, starts_at, alertname, status, severity, escalated_severity, strategy,
+    wedding_id, operation, labels, annotations, generator_url, ends_at,
+    first_seen_at, last_seen_at, resolved_at
+)
+SELECT
+    e.r ->> 'fingerprint', (e.r ->> 'starts_at')::timestamptz, e.r ->> 'alertname',
+    e.r ->> 'status', e.r ->> 'severity', e.r ->> 'escalated_severity',
+    e.r ->> 'strategy', e.r ->> 'wedding_id', e.r ->> 'operation',
+    e.r -> 'labels', e.r -> 'annotations', e.r ->> 'generator_url',
+    (e.r ->> 'ends_at')::timestamptz, (e.r ->> 'seen_at')::timestamptz, (e.r ->> 'seen_at')::timestamptz,
+    (e.r ->> 'resolved_at')::timestamptz
+FROM jsonb_array_elements(:rows) WITH ORDINALITY AS e(r, n)
+ORDER BY e.n
+ON CONFLICT (fingerprint, starts_at) DO NOTHING
+RETURNING id, fingerprint, starts_at;
+
+-- name: insert_responses
+INSERT INTO degradation_responses (incident_id, strategy, severity, wedding_id, decided_at, details)
+SELECT
+    (e.r ->> 'incident_id')::bigint, e.r ->> 'strategy', e.r ->> 'severity',
+    e.r ->> 'wedding_id', (e.r ->> 'decided_at')::timestamptz, e.r -> 'details'
+FROM jsonb_array_elements(:rows) WITH ORDINALITY AS e(r, n)
+ORDER BY e.n
+ON CONFLICT (incident_id) DO NOTHING;
+
+-- name: insert_actions
+INSERT INTO action_outbox (idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at)
+SELECT
+    e.r ->> 'idempotency_key', (e.r ->> 'incident_id')::bigint, e.r ->> 'action',
+    e.r ->> 'target', e.r -> 'params', 'pending', 0,
+    (e.r ->> 'not_before')::timestamptz, (e.r ->> 'created_at')::timestamptz
+FROM jsonb_array_elements(:rows) WITH ORDINALITY AS e(r, n)
+ORDER BY e.n
+ON CONFLICT (idempotency_key) DO NOTHING;

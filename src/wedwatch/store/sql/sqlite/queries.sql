@@ -16,3 +16,60 @@ SELECT m.name AS table_name, c.name AS column_name, lower(c.type) AS data_type
 FROM sqlite_schema AS m JOIN pragma_table_info(m.name) AS c
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
 ORDER BY m.name, c.cid;
+
+-- Row sets (base.py): :rows is a JSON array of row parameters; json_each() yields its elements
+-- in order (`key` is the index), `->>` reads a field as SQL text, number or NULL, `->` a JSON
+-- column's value as its JSON text. INSERT ... SELECT needs a WHERE before ON CONFLICT (SQLite's
+-- parsing rule), hence `WHERE true`.
+
+-- name: find_incidents
+-- A notification's incidents (:rows of fingerprint, starts_at), and every incident of its
+-- fingerprints that started since :since (what flap gating counts): two index lookups.
+SELECT p.id, p.fingerprint, p.starts_at
+FROM json_each(:rows) AS r
+JOIN performance_alerts AS p
+  ON p.fingerprint = r.value ->> '$.fingerprint' AND p.starts_at = r.value ->> '$.starts_at'
+UNION
+SELECT p.id, p.fingerprint, p.starts_at
+FROM performance_alerts AS p
+WHERE p.fingerprint IN (SELECT r.value ->> '$.fingerprint' FROM json_each(:rows) AS r)
+  AND p.starts_at >= :since;
+
+-- name: insert_incidents
+INSERT INTO performance_alerts (
+    fingerprint, starts_at, alertname, status, severity, escalated_severity, strategy,
+    wedding_id, operation, labels, annotations, generator_url, ends_at,
+    first_seen_at, last_seen_at, resolved_at
+)
+SELECT
+    r.value ->> '$.fingerprint', r.value ->> '$.starts_at', r.value ->> '$.alertname',
+    r.value ->> '$.status', r.value ->> '$.severity', r.value ->> '$.escalated_severity',
+    r.value ->> '$.strategy', r.value ->> '$.wedding_id', r.value ->> '$.operation',
+    r.value -> '$.labels', r.value -> '$.annotations', r.value ->> '$.generator_url',
+    r.value ->> '$.ends_at', r.value ->> '$.seen_at', r.value ->> '$.seen_at', r.value ->> '$.resolved_at'
+FROM json_each(:rows) AS r
+WHERE true
+ORDER BY r.key
+ON CONFLICT (fingerprint, starts_at) DO NOTHING
+RETURNING id, fingerprint, starts_at;
+
+-- name: insert_responses
+INSERT INTO degradation_responses (incident_id, strategy, severity, wedding_id, decided_at, details)
+SELECT
+    r.value ->> '$.incident_id', r.value ->> '$.strategy', r.value ->> '$.severity',
+    r.value ->> '$.wedding_id', r.value ->> '$.decided_at', r.value -> '$.details'
+FROM json_each(:rows) AS r
+WHERE true
+ORDER BY r.key
+ON CONFLICT (incident_id) DO NOTHING;
+
+-- name: insert_actions
+INSERT INTO action_outbox (idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at)
+SELECT
+    r.value ->> '$.idempotency_key', r.value ->> '$.incident_id', r.value ->> '$.action',
+    r.value ->> '$.target', r.value -> '$.params', 'pending', 0,
+    r.value ->> '$.not_before', r.value ->> '$.created_at'
+FROM json_each(:rows) AS r
+WHERE true
+ORDER BY r.key
+ON CONFLICT (idempotency_key) DO NOTHING;

@@ -14,18 +14,17 @@ costs a handful of thread hops, not hundreds.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from wedwatch.errors import StoreError, StoreUnavailable
-from wedwatch.store.base import BOOLEAN_COLUMNS, JSON_COLUMNS, ROWS_PARAMETER, TIMESTAMP_COLUMNS, Store, dump_json
+from wedwatch.store.base import Store
 from wedwatch.store.queries import load_queries
+from wedwatch.store.sqlite_values import adapt, format_timestamp, parse_timestamp, to_row
 from wedwatch.store.transaction import Params, Row, Transaction
 
 __all__ = ["SqliteStore", "sqlite_path", "format_timestamp", "parse_timestamp"]
@@ -60,71 +59,6 @@ def sqlite_path(url: str) -> str:
     return path
 
 
-def format_timestamp(value: datetime) -> str:
-    """The fixed UTC text SQLite stores a timestamp as, e.g. `2027-06-12T14:00:00.000000Z`."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware datetimes")
-    # Always microseconds and a `Z`, so that text order is time order.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def parse_timestamp(text: str) -> datetime:
-    """An aware UTC datetime from format_timestamp's text."""
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def _to_sqlite(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name == ROWS_PARAMETER:
-        return _json_rows(value)
-    if name in JSON_COLUMNS:
-        return dump_json(value)
-    if isinstance(value, datetime):
-        return format_timestamp(value)
-    return value
-
-
-def _json_rows(rows: Iterable[Params]) -> str:
-    # One JSON array for json_each(); instants in the stored text form. A batch repeats few
-    # instants (`now`, a group's startsAt): each is formatted once.
-    texts: dict[datetime, str] = {}
-    out = []
-    for row in rows:
-        item = dict(row)
-        for key, value in item.items():
-            if isinstance(value, datetime):
-                text = texts.get(value)
-                if text is None:
-                    text = texts[value] = format_timestamp(value)
-                item[key] = text
-        out.append(item)
-    return dump_json(out)
-
-
-def _from_sqlite(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in TIMESTAMP_COLUMNS:
-        return parse_timestamp(value)
-    if name in JSON_COLUMNS:
-        return json.loads(value)
-    if name in BOOLEAN_COLUMNS:
-        return bool(value)
-    return value
-
-
-def _adapt(params: Params | None) -> dict[str, Any]:
-    return {name: _to_sqlite(name, value) for name, value in (params or {}).items()}
-
-
-def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:
-    return {col[0]: _from_sqlite(col[0], value) for col, value in zip(cursor.description, values, strict=True)}
-
-
-# -- blocking helpers, run on the store's thread only ---------------------------------------
-
-
 def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
     # isolation_level=None: sqlite3 issues no implicit BEGIN/COMMIT; transactions are ours.
     conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
@@ -137,7 +71,7 @@ def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
-    conn.row_factory = _row
+    conn.row_factory = to_row
     return conn
 
 
@@ -231,11 +165,11 @@ class SqliteTransaction(Transaction):
 
     async def execute(self, name: str, params: Params | None = None) -> int:
         """Run the named statement; the number of rows it changed."""
-        return await self._run(_execute, name, _adapt(params))
+        return await self._run(_execute, name, adapt(params))
 
     async def executemany(self, name: str, rows: Iterable[Params]) -> int:
         """Run the named statement once per row; the total number of rows changed."""
-        adapted = [_adapt(row) for row in rows]
+        adapted = [adapt(row) for row in rows]
         if not adapted:
             return 0
         return await self._run(_executemany, name, adapted)
@@ -247,11 +181,11 @@ class SqliteTransaction(Transaction):
 
     async def fetchall(self, name: str, params: Params | None = None) -> list[Row]:
         """Run the named query; all of its rows."""
-        return await self._run(_fetchall, name, _adapt(params))
+        return await self._run(_fetchall, name, adapt(params))
 
     async def fetch_each(self, name: str, rows: Iterable[Params]) -> list[list[Row]]:
         """Run the named statement once per row, in order, in one call; the rows each run returned."""
-        adapted = [_adapt(row) for row in rows]
+        adapted = [adapt(row) for row in rows]
         if not adapted:
             return []
         return await self._run(_fetch_each, name, adapted)

@@ -128,6 +128,7 @@ async def test_firing_notification_carrying_a_resolved_alert_closes_it_without_a
         (json.dumps({**fixture("firing"), "version": "3"}).encode(), AUTH, 400, "unsupported webhook version '3'"),
         (json.dumps({**fixture("firing"), "alerts": [{"status": "firing"}]}).encode(), AUTH, 400, "alerts.0.labels"),
         (json.dumps([1, 2]).encode(), AUTH, 400, "must be a JSON object"),
+        (json.dumps(notification(alert("a\x00b"))).encode(), AUTH, 400, "body.alerts[0].fingerprint: contains a NUL character"),
         (b"x" * (5 * 1024 * 1024), AUTH, 413, "limit"),
         (json.dumps(fixture("firing")).encode(), {}, 401, "credentials"),
         (json.dumps(fixture("firing")).encode(), {"Authorization": "Bearer nope"}, 401, "credentials"),

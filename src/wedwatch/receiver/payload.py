@@ -88,9 +88,31 @@ def parse_notification(body: bytes) -> tuple[Notification, dict[str, object]]:
     version = raw.get("version")
     if version != "4":
         raise PayloadError(f"unsupported webhook version {version!r}: wedwatch accepts version \"4\"")
+    where = _nul_character(raw)
+    if where is not None:
+        # PostgreSQL's text cannot hold NUL and SQLite compares it unreliably: refuse, naming the place.
+        raise PayloadError(f"{where}: contains a NUL character")
     try:
         return Notification.model_validate(raw), raw
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise PayloadError(f"{where}: {first['msg']}") from None
+
+
+def _nul_character(document: object) -> str | None:
+    """The path of the first string (or key) holding U+0000, walked without recursion."""
+    stack: list[tuple[str, object]] = [("body", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return path
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if "\x00" in key:
+                    return f"{path}.{key!r}"
+                stack.append((f"{path}.{key}", value))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", value) for i, value in enumerate(node))
+    return None

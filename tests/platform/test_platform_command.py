@@ -74,7 +74,8 @@ def _get(url: str, token: str | None = None) -> tuple[int, bytes]:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+        with exc:  # an HTTPError holds the response's socket open until closed
+            return exc.code, exc.read()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])

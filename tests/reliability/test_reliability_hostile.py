@@ -33,7 +33,8 @@ def post(base: str, body: bytes, headers: dict[str, str] = AUTH) -> int:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
             return int(response.status)
     except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        with exc:  # an HTTPError holds the response's socket open until closed
+            return int(exc.code)
 
 
 json_values = st.recursive(

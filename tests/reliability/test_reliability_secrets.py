@@ -25,7 +25,8 @@ def request(url: str, *, data: bytes | None = None, headers: dict[str, str] | No
             response.read()
             return int(response.status)
     except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        with exc:  # an HTTPError holds the response's socket open until closed
+            return int(exc.code)
     except OSError:
         return 0
 

@@ -16,7 +16,6 @@ import yaml
 from wedwatch.calendar import plan
 from wedwatch.calendar.demo import demo_weddings
 from wedwatch.config import load_config
-from wedwatch.errors import WedwatchError
 from wedwatch.localstack import ALERTMANAGER_NAMES, PROMETHEUS_NAMES, LocalStack, find_binary
 from wedwatch.web import Served, parse_listen_address, serve_all
 
@@ -133,8 +132,5 @@ def run(args: argparse.Namespace) -> int:
             if local is not None:
                 local.stop()
 
-    try:
-        asyncio.run(main())
-    except WedwatchError:
-        raise
+    asyncio.run(main())
     return 0

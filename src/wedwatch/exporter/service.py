@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from wedwatch.calendar import CalendarLoad, Wedding, load_calendar, plan
+from wedwatch.calendar import Wedding, plan
 from wedwatch.calendar.phases import WeddingStatus
 from wedwatch.calendar.shard import Shard, select
+from wedwatch.calendar.watch import CalendarWatcher
 from wedwatch.config import Config, LoadedConfig, load_config
-from wedwatch.errors import CalendarError, WedwatchError
+from wedwatch.errors import WedwatchError
 from wedwatch.exporter.probes import ProbeContext, ProbeResult, run_probe
 from wedwatch.exporter.recorder import Recorder
 from wedwatch.exporter.schedule import Job, Schedule
@@ -53,7 +54,7 @@ class Exporter:
         self.state = ExporterState()
         self.weddings: dict[str, Wedding] = {}
         self.ready = False
-        self._calendar_store = calendar_store
+        self.calendar = CalendarWatcher(session=session, store=calendar_store)
         self._now = now
         self._monotonic = monotonic
         self.schedule = Schedule(jitter_ratio=loaded.config.schedule.jitter_ratio, rng=rng)
@@ -108,13 +109,10 @@ class Exporter:
 
     async def refresh(self) -> None:
         """Re-read the calendar (keeping the last good one on failure) and re-plan every wedding."""
-        try:
-            load = await load_calendar(self.config.calendar, store=self._calendar_store, session=self.session)
-        except (CalendarError, WedwatchError) as exc:
-            log.error("calendar refresh failed, keeping %d known weddings: %s", len(self.weddings), exc)
-            load = None
-        if load is not None:
-            self._adopt(load)
+        if await self.calendar.refresh(self.config):
+            self.state.calendar_errors = self.calendar.skipped_entries
+            # With --shard i/n this exporter keeps only its own weddings: every wedding has one prober.
+            self.weddings = {w.id: w for w in select(self.calendar.weddings.values(), self.shard)}
         self._plans_started += 1
         started, config = self._plans_started, self.config
         # Phases of 5,000 weddings take ~60 ms of pure Python: computed on a thread, the event loop
@@ -123,13 +121,6 @@ class Exporter:
         if started == self._plans_started:  # a newer refresh (a reload) has not overtaken this one
             self._apply(statuses, config)
         self.ready = True
-
-    def _adopt(self, load: CalendarLoad) -> None:
-        if load.errors:
-            log.warning("calendar %s: skipped %d entries; first: %s", load.source, len(load.errors), load.errors[0])
-        self.state.calendar_errors = len(load.errors)
-        # With --shard i/n this exporter keeps only its own weddings: every wedding has one prober.
-        self.weddings = {w.id: w for w in select(load.weddings, self.shard)}
 
     def replan(self) -> list[WeddingStatus]:
         """Recompute phases at `now`, publish them, and re-tier the timetable."""

@@ -4,6 +4,11 @@ Debian names the binaries `prometheus` and `prometheus-alertmanager` (upstream: 
 Alertmanager runs without clustering (`--cluster.listen-address=`), otherwise it waits for a
 cluster to settle and the first notification takes ten seconds instead of one. Both get an
 explicit `--web.external-url` so that payload URLs name 127.0.0.1, not the host name.
+
+With `victoriametrics_port` set, VictoriaMetrics (Debian's `victoria-metrics`; upstream's release
+binary is `victoria-metrics-prod`) runs beside them as the long-term store and Prometheus
+remote-writes every sample to it. Its default retention is one month, shorter than the year of
+history the forecaster asks for, so the stack sets one (docs/long-term-storage.md).
 """
 
 from __future__ import annotations
@@ -25,10 +30,18 @@ from wedwatch.errors import WedwatchError
 from wedwatch.rules import rule_files, write_rule_files
 from wedwatch.rules.compress import COMPRESSED_HEADER, compress_time
 
-__all__ = ["LocalStack", "find_binary", "PROMETHEUS_NAMES", "ALERTMANAGER_NAMES", "EXAMPLE_ALERTMANAGER"]
+__all__ = [
+    "LocalStack",
+    "find_binary",
+    "PROMETHEUS_NAMES",
+    "ALERTMANAGER_NAMES",
+    "VICTORIAMETRICS_NAMES",
+    "EXAMPLE_ALERTMANAGER",
+]
 
 PROMETHEUS_NAMES = ("prometheus",)
 ALERTMANAGER_NAMES = ("prometheus-alertmanager", "alertmanager")
+VICTORIAMETRICS_NAMES = ("victoria-metrics", "victoria-metrics-prod")
 # The example Alertmanager config of the repository, which the local stack patches (URLs, waits).
 EXAMPLE_ALERTMANAGER = Path(__file__).resolve().parents[2] / "examples" / "alertmanager.yml"
 
@@ -44,7 +57,7 @@ def find_binary(names: tuple[str, ...]) -> str | None:
 
 @dataclass
 class LocalStack:
-    """Writes the configs, starts both servers, waits until they answer, stops them."""
+    """Writes the configs, starts the servers, waits until they answer, stops them."""
 
     directory: Path
     config: Config
@@ -57,6 +70,10 @@ class LocalStack:
     time_compression: int = 30
     group_wait: str = "1s"
     group_interval: str = "2s"
+    # None: no long-term store. A port: VictoriaMetrics there, and Prometheus remote-writes to it.
+    victoriametrics_port: int | None = None
+    # A year of hourly history for the forecaster (forecast.history_hours) and a margin.
+    victoriametrics_retention: str = "400d"
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -68,6 +85,13 @@ class LocalStack:
     def alertmanager_url(self) -> str:
         """Where Alertmanager answers."""
         return f"http://127.0.0.1:{self.alertmanager_port}"
+
+    @property
+    def victoriametrics_url(self) -> str:
+        """Where VictoriaMetrics answers: its Prometheus query API, its import and remote-write endpoints."""
+        if self.victoriametrics_port is None:
+            raise WedwatchError("this local stack runs without VictoriaMetrics (victoriametrics_port is None)")
+        return f"http://127.0.0.1:{self.victoriametrics_port}"
 
     def write_files(self) -> None:
         """Rules (time-compressed), prometheus.yml, alertmanager.yml and the token file."""
@@ -91,6 +115,10 @@ class LocalStack:
                 {"job_name": "wedwatch-receiver", "static_configs": [{"targets": [self.receiver]}]},
             ],
         }
+        if self.victoriametrics_port is not None:
+            # Prometheus' default waits up to 5 s to fill a batch; at 1 s scrapes, send each second.
+            queue = {"batch_send_deadline": "1s"}
+            prometheus["remote_write"] = [{"url": f"{self.victoriametrics_url}/api/v1/write", "queue_config": queue}]
         (d / "prometheus.yml").write_text(yaml.safe_dump(prometheus, sort_keys=False))
         (d / "alertmanager.yml").write_text(yaml.safe_dump(self._alertmanager_config(token), sort_keys=False))
 
@@ -109,12 +137,16 @@ class LocalStack:
         return document
 
     async def start(self, *, timeout: float = 30.0) -> None:
-        """Start Prometheus and Alertmanager and wait until both are ready."""
+        """Start Prometheus and Alertmanager (and VictoriaMetrics) and wait until they are ready."""
         prometheus = find_binary(PROMETHEUS_NAMES)
         alertmanager = find_binary(ALERTMANAGER_NAMES)
         if prometheus is None or alertmanager is None:
-            raise WedwatchError("prometheus and alertmanager must be installed (Debian: prometheus, prometheus-alertmanager)")
+            raise WedwatchError(
+                "prometheus and alertmanager must be installed (Debian: prometheus, prometheus-alertmanager)"
+            )
         d = self.directory
+        if self.victoriametrics_port is not None:
+            await self._start_victoriametrics(timeout)
         self._spawn(
             [alertmanager, f"--config.file={d / 'alertmanager.yml'}", f"--storage.path={d / 'alertmanager-data'}",
              f"--web.listen-address=127.0.0.1:{self.alertmanager_port}", "--cluster.listen-address=",
@@ -129,6 +161,18 @@ class LocalStack:
         )  # fmt: skip
         await self._wait_ready(f"{self.alertmanager_url}/-/ready", timeout)
         await self._wait_ready(f"{self.prometheus_url}/-/ready", timeout)
+
+    async def _start_victoriametrics(self, timeout: float) -> None:
+        binary = find_binary(VICTORIAMETRICS_NAMES)
+        if binary is None:
+            raise WedwatchError("victoria-metrics must be installed (Debian: victoria-metrics)")
+        d = self.directory
+        self._spawn(
+            [binary, f"-storageDataPath={d / 'victoriametrics-data'}",
+             f"-retentionPeriod={self.victoriametrics_retention}", f"-httpListenAddr=127.0.0.1:{self.victoriametrics_port}"],
+            d / "victoriametrics.log",
+        )  # fmt: skip
+        await self._wait_ready(f"{self.victoriametrics_url}/health", timeout)
 
     def _spawn(self, argv: list[str], log: Path) -> None:
         with log.open("ab") as out:
@@ -152,11 +196,12 @@ class LocalStack:
         raise WedwatchError(f"{url} did not become ready within {timeout:g}s")
 
     def stop(self) -> None:
-        """Stop both servers (SIGTERM, then SIGKILL after 10 s)."""
+        """Stop the servers one at a time, last started first (SIGTERM, then SIGKILL after 10 s)."""
+        # One at a time: Prometheus (started last) goes before VictoriaMetrics, or it spends its
+        # shutdown retrying to flush samples to a store that is gone until SIGKILL.
         for process in reversed(self.processes):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in reversed(self.processes):
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import aiohttp
 import pytest
 import yaml
 from aiohttp import web
+from e2e_support import eventually, free_port, serve
 
 from wedwatch.calendar import Wedding, parse_calendar
 from wedwatch.config import load_config
@@ -39,22 +39,6 @@ pytestmark = pytest.mark.e2e
 TOKEN = "e2e-receiver-token"
 SLOW = 3.5  # above the `high` p95 threshold (3 s), below `critical` (5 s)
 SCREENSHOT_DIR = Path(__file__).parents[2] / "docs" / "images"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 90.0) -> Any:
-    """Poll `check` until it returns something truthy; fail naming `what` after `timeout` seconds."""
-    for _ in range(int(timeout / 0.5)):
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
 
 
 @dataclass
@@ -104,14 +88,6 @@ async def stack_factory(tmp_path: Path, binaries: None) -> AsyncIterator[Callabl
     runners: list[web.AppRunner] = []
     stacks: list[LocalStack] = []
 
-    async def serve(app: web.Application) -> str:
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        runners.append(runner)
-        return f"127.0.0.1:{port}"
-
     async def make(entries: list[dict[str, Any]]) -> Stack:
         d = tmp_path / f"stack{len(stacks)}"
         d.mkdir()
@@ -125,8 +101,9 @@ async def stack_factory(tmp_path: Path, binaries: None) -> AsyncIterator[Callabl
 
         target_app = web.Application()
         target_app.router.add_route("*", "/{tail:.*}", record)
-        target = await serve(target_app)
-        platform = await serve(platform_app(weddings, settings=PlatformSettings(guest_list_per_guest_seconds=0)))
+        target = await serve(target_app, runners)
+        settings = PlatformSettings(guest_list_per_guest_seconds=0)
+        platform = await serve(platform_app(weddings, settings=settings), runners)
         every = dict.fromkeys(["ceremony", "wedding_day", "eve", "after", "week", "month", "planning"], 1)
         config = {
             "platform": {"base_url": f"http://{platform}"},
@@ -149,9 +126,9 @@ async def stack_factory(tmp_path: Path, binaries: None) -> AsyncIterator[Callabl
         }  # fmt: skip
         (d / "wedwatch.yml").write_text(yaml.safe_dump(config))
         loaded = load_config(d / "wedwatch.yml", environ={})
-        exporter = await serve(exporter_app(loaded, record=False))
+        exporter = await serve(exporter_app(loaded, record=False), runners)
         rapp = receiver_app(loaded)
-        receiver = await serve(rapp)
+        receiver = await serve(rapp, runners)
         local = LocalStack(
             d / "prometheus-stack", loaded.config, exporter, receiver, TOKEN,
             prometheus_port=free_port(), alertmanager_port=free_port(), time_compression=30,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,6 +103,30 @@ async def test_query_range_pages_under_the_point_limit_without_overlap(aiohttp_s
     assert series.start == T0 and len(series) == 100
     assert series.values[39] == 39.0 and series.values[40] is None and series.values[41] is None
     assert series.values[95:] == (None,) * 5  # missing at the end: explicit gaps
+
+
+async def test_query_range_reads_an_answer_streamed_in_pieces(aiohttp_server: ServerFactory) -> None:
+    # VictoriaMetrics streams a long answer chunked; reading only what has arrived cuts it short.
+    values = [[int(T0.timestamp()) + 3600 * i, str(i / 4)] for i in range(200)]
+    data = {"resultType": "matrix", "result": [{"metric": {}, "values": values}]}
+    body = json.dumps({"status": "success", "data": data})
+
+    async def streamed(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for at in range(0, len(body), 1000):
+            await response.write(body[at : at + 1000].encode())
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/api/v1/query_range", streamed)
+    server = await aiohttp_server(app)
+    async with aiohttp.ClientSession() as session:
+        series = await query_range(session, str(server.make_url("/")), "sum(x)", T0, T0 + 199 * H)
+    assert series.values == tuple(i / 4 for i in range(200))
 
 
 async def test_query_range_without_paging_hits_the_limit(aiohttp_server: ServerFactory) -> None:

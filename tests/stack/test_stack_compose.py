@@ -42,7 +42,8 @@ def test_compose_file_validates(docker_compose: str) -> None:
 
 def test_the_stack_has_every_service_the_design_names() -> None:
     services = set(compose()["services"])
-    assert {"postgres", "platform", "exporter", "receiver", "prometheus", "alertmanager", "grafana"} <= services
+    expected = {"postgres", "platform", "exporter", "receiver", "prometheus", "victoriametrics", "alertmanager", "grafana"}
+    assert expected <= services
 
 
 def test_every_wedwatch_service_runs_its_subcommand_from_the_image() -> None:
@@ -141,6 +142,25 @@ def test_prometheus_scrapes_the_exporter_and_the_receiver() -> None:
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
 
 
+def test_prometheus_remote_writes_to_victoriametrics_which_keeps_the_forecasters_history() -> None:
+    config = load_yaml(STACK_DIR / "prometheus.yml")
+    service = compose()["services"]["victoriametrics"]
+    flags = dict(arg.lstrip("-").split("=", 1) for arg in service["command"])
+    port = flags["httpListenAddr"].rsplit(":", 1)[1]
+    assert [w["url"] for w in config["remote_write"]] == [f"http://victoriametrics:{port}/api/v1/write"]
+    # Its data on a named volume, so that `docker-compose down` and an image upgrade keep the history.
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}
+    assert volumes[flags["storageDataPath"]] in compose()["volumes"]
+    # The default retention (one month) would drop most of the year the forecaster asks for.
+    retention = re.fullmatch(r"(\d+)([dwy])", flags["retentionPeriod"])
+    assert retention, f"-retentionPeriod={flags['retentionPeriod']}: give it a unit (d, w or y)"
+    hours = int(retention.group(1)) * {"d": 24, "w": 168, "y": 8760}[retention.group(2)]
+    assert hours >= stack_config().forecast.history_hours
+    assert stack_config().forecast.prometheus_url == f"http://victoriametrics:{port}"
+    receiver = compose()["services"]["receiver"]
+    assert receiver["depends_on"]["victoriametrics"]["condition"] == "service_healthy"
+
+
 def test_alertmanager_config_passes_amtool(amtool: str) -> None:
     done = run_tool([amtool, "check-config", str(STACK_DIR / "alertmanager.yml")])
     assert done.returncode == 0, done.stdout + done.stderr
@@ -172,7 +192,7 @@ def test_the_stack_config_points_at_the_stack_services() -> None:
     assert urlsplit(config.platform.base_url).netloc == "platform:8085"
     store = urlsplit(config.store.url)
     assert (store.scheme, store.hostname, store.port) == ("postgresql", "postgres", 5432)
-    assert config.forecast.prometheus_url == "http://prometheus:9090"
+    assert urlsplit(config.forecast.prometheus_url or "").netloc == "victoriametrics:8428"
     calendar = config.calendar.file
     assert calendar is not None
     mounts = {v.split(":")[1] for v in compose()["services"]["exporter"]["volumes"]}
@@ -205,7 +225,7 @@ def test_the_postgres_init_script_is_valid_shell_and_executable() -> None:
     assert "GRAFANA_DB_PASSWORD" in compose()["services"]["postgres"]["environment"]
 
 
-@pytest.mark.parametrize("name", ["prometheus", "alertmanager", "grafana"])
+@pytest.mark.parametrize("name", ["prometheus", "victoriametrics", "alertmanager", "grafana"])
 def test_third_party_services_publish_on_the_bind_address(name: str) -> None:
     for port in compose()["services"][name]["ports"]:
         assert port.startswith("${WEDWATCH_BIND_ADDRESS:-127.0.0.1}:"), port

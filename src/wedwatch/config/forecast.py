@@ -146,6 +146,6 @@ class ForecastSettings(Strict):
     workers: Annotated[int, Field(ge=1, le=64)] = 2
     # When set, each series' fitted model is written there as Prophet JSON.
     model_dir: str | None = None
-    # Hours of history asked of Prometheus (its default retention is 15 days: use Thanos,
-    # Mimir or a recording rule kept longer for a year of history).
+    # Hours of history asked of Prometheus (its default retention is 15 days: for a year, point
+    # prometheus_url at VictoriaMetrics, Thanos or Mimir; docs/long-term-storage.md).
     history_hours: Annotated[int, Field(ge=336)] = 8760

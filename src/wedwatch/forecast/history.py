@@ -128,7 +128,11 @@ def read_csv(path: str | Path, *, kind: SeriesKind = "gauge") -> CsvLoad:
 def write_csv(series: HourlySeries, path: str | Path) -> None:
     """Write a series as `timestamp,value` lines (gaps are left out)."""
     lines = ["timestamp,value"]
-    lines += [f"{series.at(i).isoformat().replace('+00:00', 'Z')},{v:.6g}" for i, v in enumerate(series.values) if v is not None]
+    lines += [
+        f"{series.at(i).isoformat().replace('+00:00', 'Z')},{v:.6g}"
+        for i, v in enumerate(series.values)
+        if v is not None
+    ]
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -176,11 +180,15 @@ async def query_range(
 
 
 async def _get(
-    session: aiohttp.ClientSession, url: str, params: dict[str, str], headers: dict[str, str], timeout: aiohttp.ClientTimeout
+    session: aiohttp.ClientSession,
+    url: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+    timeout: aiohttp.ClientTimeout,
 ) -> Any:
     try:
         async with session.get(url, params=params, headers=headers, timeout=timeout) as response:
-            raw = await response.content.read(_MAX_BODY_BYTES + 1)
+            raw = await _read_capped(response.content, _MAX_BODY_BYTES)
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise HistoryError(f"{url}: {type(exc).__name__}: {exc}") from exc
@@ -195,6 +203,21 @@ async def _get(
         error_type = body.get("errorType") if isinstance(body, dict) else None
         raise HistoryError(f"{url}: HTTP {status}: {error_type or 'error'}: {error or 'no error message'}")
     return body
+
+
+async def _read_capped(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body, or its first `limit + 1` bytes when it is longer.
+
+    `StreamReader.read(n)` returns what has arrived so far, up to n bytes: a chunked answer
+    (VictoriaMetrics streams large ones) read with one call is cut short and fails to parse.
+    """
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = await content.read(limit + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
 
 
 def _samples(body: Any, url: str, query: str) -> list[tuple[datetime, float]]:

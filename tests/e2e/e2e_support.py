@@ -1,0 +1,37 @@
+"""Helpers of the end-to-end tests: free loopback ports, in-process apps on them, bounded waits."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def serve(app: web.Application, runners: list[web.AppRunner]) -> str:
+    """Serve `app` on a free loopback port; its runner joins `runners` (the caller cleans them up)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    runners.append(runner)
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return f"127.0.0.1:{port}"
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 90.0) -> Any:
+    """Poll `check` until it returns something truthy; fail naming `what` after `timeout` seconds."""
+    for _ in range(int(timeout / 0.5)):
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")

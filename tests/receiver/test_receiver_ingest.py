@@ -129,6 +129,11 @@ async def test_firing_notification_carrying_a_resolved_alert_closes_it_without_a
         (json.dumps({**fixture("firing"), "alerts": [{"status": "firing"}]}).encode(), AUTH, 400, "alerts.0.labels"),
         (json.dumps([1, 2]).encode(), AUTH, 400, "must be a JSON object"),
         (json.dumps(notification(alert("a\x00b"))).encode(), AUTH, 400, "body.alerts[0].fingerprint: contains a NUL character"),
+        (json.dumps(notification(alert("a", labels={"k\x00": "v"}))).encode(), AUTH, 400, "contains a NUL character"),
+        (json.dumps(notification(alert("a", labels={"k": "\ud800"}))).encode(), AUTH, 400, "body.alerts[0].labels.k: contains an unpaired UTF-16 surrogate"),
+        (json.dumps(notification(alert("a"))).encode("utf-16"), AUTH, 400, "body is not valid UTF-8"),
+        (json.dumps({**fixture("firing"), "extra": float("nan")}).encode(), AUTH, 400, "NaN is not a JSON value"),
+        (json.dumps({**fixture("firing"), "extra": float("-inf")}).encode(), AUTH, 400, "-Infinity is not a JSON value"),
         (b"x" * (5 * 1024 * 1024), AUTH, 413, "limit"),
         (json.dumps(fixture("firing")).encode(), {}, 401, "credentials"),
         (json.dumps(fixture("firing")).encode(), {"Authorization": "Bearer nope"}, 401, "credentials"),
@@ -145,6 +150,20 @@ async def test_rejections_store_nothing(
     assert message in answer["error"]
     assert await count_rows("notifications") == 0
     assert await count_rows("performance_alerts") == 0
+
+
+async def test_escaped_pairs_and_suspect_looking_escapes_are_accepted(
+    make_config: MakeConfig, make_receiver: MakeReceiver
+) -> None:
+    # ensure_ascii escapes the emoji as a surrogate pair (valid), and an escaped backslash
+    # before `u0000` is text, not NUL: the quick escape check walks the body and lets both by.
+    body = json.dumps(notification(alert("a", labels={"k": "\U0001f600 \\u0000"}))).encode()
+    assert b"\\ud83d\\ude00" in body
+    client, receiver = await make_receiver(make_config())
+    status, answer = await post(client, body)
+    assert status == 200, answer
+    (incident,) = await receiver.require_store().list_incidents()
+    assert incident["labels"]["k"] == "\U0001f600 \\u0000"
 
 
 async def test_basic_auth_is_accepted_when_configured(make_config: MakeConfig, make_receiver: MakeReceiver) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wedwatch.store import Store
+from wedwatch.store.base import RawJson
 
 INSTANTS = [
     datetime(2027, 6, 12, 13, 0, tzinfo=UTC),
@@ -80,10 +82,22 @@ async def test_json_null_column_is_sql_null(store: Store) -> None:
     assert claimed["result"] is None and claimed["params"] == {}
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-async def test_json_refuses_nan_on_both(store: Store, bad: float) -> None:
-    with pytest.raises(ValueError):
-        await store.enqueue_action(None, "log", "k", {"x": bad})
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+async def test_json_stores_nan_as_null_on_both(store: Store, bad: float) -> None:
+    # JSON has no NaN or infinity (JSONB refuses them): both back ends keep the row, with null.
+    await store.enqueue_action(None, "log", "k", {"x": bad, "y": 1.5})
+    (claimed,) = await store.claim_actions("w", limit=1, lease_seconds=5, now=datetime.now(UTC))
+    assert claimed["params"] == {"x": None, "y": 1.5}
+
+
+async def test_raw_json_is_stored_as_received_on_both(store: Store) -> None:
+    body = rb'{"version": "4", "alerts": [], "note": "caf\u00e9 \u2014 \ud83d\ude00"}'
+    assert await store.record_notification(
+        dedup_key="d", group_key="g", receiver="r", status="firing", alert_count=0, payload=RawJson(body)
+    )
+    row = await store.get_notification("d")
+    assert row is not None and row["payload"] == json.loads(body)
+    assert row["payload"]["note"] == "café — \U0001f600"
 
 
 async def test_naive_datetimes_are_refused(store: Store) -> None:

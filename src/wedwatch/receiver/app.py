@@ -26,6 +26,7 @@ from wedwatch.receiver.auth import CHALLENGE, auth_configured, authorized
 from wedwatch.receiver.openapi import openapi_document
 from wedwatch.receiver.payload import PayloadError, parse_notification
 from wedwatch.receiver.service import Receiver
+from wedwatch.store.base import RawJson
 
 __all__ = ["create_app", "RECEIVER_KEY", "ssl_context"]
 
@@ -115,12 +116,12 @@ async def _alerts(request: web.Request) -> web.Response:
         metrics.notifications.labels("too_large").inc()
         return _error(413, f"body is above the {limit}-byte limit")
     try:
-        notification, raw = parse_notification(body)
+        notification, _ = parse_notification(body)
     except PayloadError as exc:
         metrics.notifications.labels("bad_request").inc()
         return _error(400, str(exc))
     try:
-        result = await receiver.accept(notification, raw)
+        result = await receiver.accept(notification, RawJson(body))
     except StoreUnavailable as exc:
         metrics.notifications.labels("unavailable").inc()
         log.warning("store unavailable, answering 503 so that Alertmanager retries: %s", exc)

@@ -22,7 +22,7 @@ by one. Every phase works in the sorted order, so replicas wait on each other's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from wedwatch.config.actions import ActionsConfig
 from wedwatch.receiver.payload import Alert, Notification
 from wedwatch.receiver.policy import Decision, decide
 from wedwatch.store import Store
+from wedwatch.store.base import RawJson
 from wedwatch.store.records import ActionRow, IncidentRow, ResponseRow
 from wedwatch.store.transaction import Row, Transaction
 
@@ -174,7 +175,7 @@ def _plan(
 async def ingest(
     store: Store,
     notification: Notification,
-    raw: dict[str, Any],
+    raw: Mapping[str, Any] | RawJson,
     statuses: Sequence[WeddingStatus],
     actions: ActionsConfig,
     now: datetime,
@@ -240,8 +241,12 @@ async def _decided(
         )  # fmt: skip
         params = _params(d.alert, decision, incident_id, live_weddings)
         target = action_target(decision)
-        queued += [ActionRow(incident_id, name, action_key(d.alert, name), params, now, target) for name in decision.actions]
-        result.capacity_asked = result.capacity_asked or any(_kind(actions, name) == "scale" for name in decision.actions)
+        queued += [
+            ActionRow(incident_id, name, action_key(d.alert, name), params, now, target) for name in decision.actions
+        ]
+        result.capacity_asked = result.capacity_asked or any(
+            _kind(actions, name) == "scale" for name in decision.actions
+        )
         if decision.strategy == "emergency" and emergency is None:
             emergency = (d, incident_id)
     await store.record_responses(responses, tx=tx)

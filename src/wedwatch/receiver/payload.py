@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -70,9 +71,7 @@ class Notification(_Lenient):
 
     def dedup_key(self) -> str:
         """Same for byte-different deliveries of the same news: retries, and HA Alertmanager pairs."""
-        identity = sorted(
-            (a.fingerprint, a.status, a.startsAt.isoformat(), a.endsAt.isoformat()) for a in self.alerts
-        )
+        identity = sorted((a.fingerprint, a.status, a.startsAt.isoformat(), a.endsAt.isoformat()) for a in self.alerts)
         blob = json.dumps([self.groupKey, identity], separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -80,18 +79,27 @@ class Notification(_Lenient):
 def parse_notification(body: bytes) -> tuple[Notification, dict[str, object]]:
     """Parse a webhook body; PayloadError names what is wrong. Returns the model and the raw JSON."""
     try:
-        raw = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        # Strict UTF-8 (Alertmanager's encoding): json.loads would also take UTF-16 and -32, and
+        # surrogates encoded in UTF-8, which the escape check below could not see.
+        text = body.decode()
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"body is not valid UTF-8: {exc}") from None
+    try:
+        raw = json.loads(text, parse_constant=_not_json)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise PayloadError(f"body is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise PayloadError(f"body must be a JSON object, not {type(raw).__name__}")
     version = raw.get("version")
     if version != "4":
-        raise PayloadError(f"unsupported webhook version {version!r}: wedwatch accepts version \"4\"")
-    where = _nul_character(raw)
-    if where is not None:
-        # PostgreSQL's text cannot hold NUL and SQLite compares it unreliably: refuse, naming the place.
-        raise PayloadError(f"{where}: contains a NUL character")
+        raise PayloadError(f'unsupported webhook version {version!r}: wedwatch accepts version "4"')
+    # The body is stored as received, so it must be storable as it is: PostgreSQL's text and
+    # JSONB cannot hold NUL or a lone UTF-16 surrogate, and SQLite compares NUL unreliably.
+    # Both can only arrive as \u escapes, so only a body holding such an escape is walked.
+    if _SUSPECT_ESCAPE.search(text):
+        problem = _unstorable_string(raw)
+        if problem is not None:
+            raise PayloadError(problem)
     try:
         return Notification.model_validate(raw), raw
     except ValidationError as exc:
@@ -100,18 +108,42 @@ def parse_notification(body: bytes) -> tuple[Notification, dict[str, object]]:
         raise PayloadError(f"{where}: {first['msg']}") from None
 
 
-def _nul_character(document: object) -> str | None:
-    """The path of the first string (or key) holding U+0000, walked without recursion."""
+# \u0000, or the first half of an escaped surrogate (\ud800-\udfff); JSON's escapes are
+# case-insensitive in their hex digits. An escaped backslash before `u0000` matches too: the
+# walk then finds nothing, which is right.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _not_json(constant: str) -> object:
+    # Python's json accepts NaN and Infinity; JSON (and JSONB) do not.
+    raise PayloadError(f"body is not valid JSON: {constant} is not a JSON value")
+
+
+def _unstorable(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character"
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return "contains an unpaired UTF-16 surrogate"
+    return None
+
+
+def _unstorable_string(document: object) -> str | None:
+    """`path: problem` for the first string (or key) holding NUL or a lone surrogate, walked without recursion."""
     stack: list[tuple[str, object]] = [("body", document)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, str):
-            if "\x00" in node:
-                return path
+            problem = _unstorable(node)
+            if problem is not None:
+                return f"{path}: {problem}"
         elif isinstance(node, dict):
             for key, value in node.items():
-                if "\x00" in key:
-                    return f"{path}.{key!r}"
+                problem = _unstorable(key)
+                if problem is not None:
+                    return f"{path}.{key!r}: {problem}"
                 stack.append((f"{path}.{key}", value))
         elif isinstance(node, list):
             stack.extend((f"{path}[{i}]", value) for i, value in enumerate(node))

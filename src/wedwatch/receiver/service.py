@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from wedwatch.receiver.metrics import ReceiverMetrics
 from wedwatch.receiver.payload import Notification
 from wedwatch.receiver.worker import Worker
 from wedwatch.store import Store, open_store
+from wedwatch.store.base import RawJson
 from wedwatch.store.transaction import Row
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ class Receiver:
             raise StoreUnavailable("the store has not been reached yet")
         return self.store
 
-    async def accept(self, notification: Notification, raw: dict[str, object]) -> IngestResult:
+    async def accept(self, notification: Notification, raw: Mapping[str, object] | RawJson) -> IngestResult:
         """Persist one notification (durably, before the caller answers 200) and wake the worker."""
         store = self.require_store()
         result = await ingest(store, notification, raw, self.statuses(), self.config.actions, self.now())

@@ -10,7 +10,9 @@ Value conventions, so that a row reads back the same from SQLite and PostgreSQL:
   (`weddings.ceremony_at`, as `2027-06-12T15:00`) are plain text and not in that set.
 * **JSON**: a parameter or column whose name is in JSON_COLUMNS holds JSON: JSONB in PostgreSQL
   (psycopg `Jsonb`), TEXT in SQLite. Any JSON-encodable value goes in and the decoded value
-  comes back; None is SQL NULL; NaN and infinity are refused (JSONB cannot hold them).
+  comes back; None is SQL NULL; NaN and infinity become JSON null (JSON has neither; msgspec,
+  which encodes every JSON value here, writes null for them). A `RawJson` value is JSON text
+  already checked (a webhook body as received): it is stored as it is, never re-encoded.
 * **Booleans**: columns in BOOLEAN_COLUMNS come back as `bool` (SQLite keeps 0/1).
 * **Row sets**: the parameter named `rows` (ROWS_PARAMETER) is a list of mappings, sent as ONE
   JSON array (JSONB in PostgreSQL, TEXT in SQLite) that a statement unpacks with
@@ -35,10 +37,12 @@ sets against the PostgreSQL schema's column types.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from wedwatch.calendar.model import Wedding
 from wedwatch.errors import StoreError
@@ -58,6 +62,8 @@ __all__ = [
     "INCIDENT_STATUSES",
     "ROWS_PARAMETER",
     "dump_json",
+    "dump_json_bytes",
+    "RawJson",
 ]
 
 TIMESTAMP_COLUMNS = frozenset(
@@ -93,13 +99,26 @@ BOOLEAN_COLUMNS = frozenset({"dry_run", "enabled"})
 ROWS_PARAMETER = "rows"
 
 
-# One encoder for every call: json.dumps() with options builds a new one each time.
-_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+# msgspec, not the json module: the receiver encodes every notification's rows (several times
+# the body's size) on its hot path, and msgspec does it about ten times faster (bench/receiver.py).
+_ENCODER = msgspec.json.Encoder()
+
+
+def dump_json_bytes(value: Any) -> bytes:
+    """Encode a JSON column's value the same way for both back ends, as UTF-8."""
+    return _ENCODER.encode(value)
 
 
 def dump_json(value: Any) -> str:
-    """Encode a JSON column's value the same way for both back ends (no NaN: JSONB refuses it)."""
-    return _ENCODER.encode(value)
+    """dump_json_bytes() as text."""
+    return _ENCODER.encode(value).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class RawJson:
+    """JSON text that was already parsed and checked, stored as it is instead of re-encoded."""
+
+    data: bytes
 
 
 class Store(IncidentMethods, OutboxMethods, ResponseMethods, ReceiverStateMethods):
@@ -144,9 +163,7 @@ class Store(IncidentMethods, OutboxMethods, ResponseMethods, ReceiverStateMethod
 
     # -- probe results ----------------------------------------------------------------------
 
-    async def record_probe_aggregates(
-        self, rows: Iterable[ProbeAggregate], *, tx: Transaction | None = None
-    ) -> int:
+    async def record_probe_aggregates(self, rows: Iterable[ProbeAggregate], *, tx: Transaction | None = None) -> int:
         """Add probe aggregates to their buckets (counts and sums add up); the rows written."""
         params = [row.params() for row in rows]
         if not params:
@@ -160,9 +177,7 @@ class Store(IncidentMethods, OutboxMethods, ResponseMethods, ReceiverStateMethod
         async with self._joined(tx, readonly=True) as t:
             return await t.fetchall("list_probe_aggregates", {"since": utc_now(since)})
 
-    async def record_critical_path(
-        self, rows: Iterable[CriticalPathSample], *, tx: Transaction | None = None
-    ) -> int:
+    async def record_critical_path(self, rows: Iterable[CriticalPathSample], *, tx: Transaction | None = None) -> int:
         """Store critical-path samples; a repeat of (wedding, observed_at) is ignored. The rows new."""
         params = [row.params() for row in rows]
         if not params:
@@ -185,7 +200,7 @@ class Store(IncidentMethods, OutboxMethods, ResponseMethods, ReceiverStateMethod
         receiver: str,
         status: str,
         alert_count: int,
-        payload: Mapping[str, Any],
+        payload: Mapping[str, Any] | RawJson,
         received_at: datetime | None = None,
         tx: Transaction | None = None,
     ) -> bool:
@@ -197,10 +212,15 @@ class Store(IncidentMethods, OutboxMethods, ResponseMethods, ReceiverStateMethod
             "status": status,
             "alert_count": alert_count,
             "received_at": utc_now(received_at),
-            "payload": dict(payload),
+            "payload": payload if isinstance(payload, RawJson) else dict(payload),
         }
         async with self._joined(tx) as t:
             return await t.fetchone("insert_notification", values) is not None
+
+    async def get_notification(self, dedup_key: str) -> Row | None:
+        """A stored notification (its `payload` decoded), None if no notification has that key."""
+        async with self._joined(None) as t:
+            return await t.fetchone("get_notification", {"dedup_key": dedup_key})
 
     # -- forecasts --------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ other driver error is a StoreError. Messages carry the redacted URL, never the p
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,11 +20,14 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from wedwatch.errors import StoreError, StoreUnavailable
-from wedwatch.store.base import JSON_COLUMNS, ROWS_PARAMETER, Store, dump_json
+from wedwatch.store.base import JSON_COLUMNS, ROWS_PARAMETER, RawJson, Store, dump_json_bytes
 from wedwatch.store.queries import load_queries
 from wedwatch.store.transaction import Params, Row, Transaction
 
 __all__ = ["PostgresStore"]
+
+# A pooled connection idle for longer than this is checked (one round trip) before use.
+_CHECK_IDLE_SECONDS = 1.0
 
 
 def _to_pg(name: str, value: Any) -> Any:
@@ -30,13 +35,19 @@ def _to_pg(name: str, value: Any) -> Any:
         return None
     if name == ROWS_PARAMETER:
         # One JSONB array for jsonb_array_elements(); a JSON column stays nested in it.
-        return Jsonb(_json_rows(value), dumps=dump_json)
+        return Jsonb(_json_rows(value), dumps=dump_json_bytes)
+    if isinstance(value, RawJson):
+        return Jsonb(value.data, dumps=_as_is)
     if name in JSON_COLUMNS:
-        return Jsonb(value, dumps=dump_json)
+        return Jsonb(value, dumps=dump_json_bytes)
     if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
         # psycopg would send it as `timestamp`, silently read in the session's time zone.
         raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware datetimes")
     return value
+
+
+def _as_is(data: bytes) -> bytes:
+    return data
 
 
 def _json_rows(rows: Iterable[Params]) -> list[dict[str, Any]]:
@@ -193,11 +204,25 @@ class PostgresStore(Store):
             # implicitly by the first statement.
             kwargs={"autocommit": True, "connect_timeout": max(2, round(timeout))},
             # A connection broken by a server restart is replaced before use, not handed out.
-            check=AsyncConnectionPool.check_connection,
+            check=self._check,
+            reset=self._returned,
             timeout=timeout,
             name="wedwatch-store",
         )
         self._closed = False
+        self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
+
+    async def _returned(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._returned_at[conn] = time.monotonic()
+
+    async def _check(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        # The check costs a round trip per transaction; under load (every connection back in
+        # the pool within a second) it is skipped. A connection that broke meanwhile fails
+        # its statement instead: StoreUnavailable, a 503 that Alertmanager retries, and the
+        # pool discards the broken connection.
+        returned = self._returned_at.get(conn)
+        if returned is None or time.monotonic() - returned > _CHECK_IDLE_SECONDS:
+            await AsyncConnectionPool.check_connection(conn)
 
     async def connect(self) -> None:
         """Check the server answers (failing fast, with its reason), then fill the pool."""

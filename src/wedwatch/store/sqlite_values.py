@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from wedwatch.store.base import BOOLEAN_COLUMNS, JSON_COLUMNS, ROWS_PARAMETER, TIMESTAMP_COLUMNS, dump_json
+from wedwatch.store.base import BOOLEAN_COLUMNS, JSON_COLUMNS, ROWS_PARAMETER, TIMESTAMP_COLUMNS, RawJson, dump_json
 from wedwatch.store.transaction import Params, Row
 
 __all__ = ["format_timestamp", "parse_timestamp", "adapt", "to_row"]
@@ -33,6 +33,8 @@ def _to_sqlite(name: str, value: Any) -> Any:
         return None
     if name == ROWS_PARAMETER:
         return _json_rows(value)
+    if isinstance(value, RawJson):
+        return value.data.decode()
     if name in JSON_COLUMNS:
         return dump_json(value)
     if isinstance(value, datetime):

@@ -81,6 +81,9 @@ VALUES (:dedup_key, :group_key, :receiver, :status, :alert_count, :received_at, 
 ON CONFLICT (dedup_key) DO NOTHING
 RETURNING id;
 
+-- name: get_notification
+SELECT * FROM notifications WHERE dedup_key = :dedup_key;
+
 -- name: insert_incident
 INSERT INTO performance_alerts (
     fingerprint, starts_at, alertname, status, severity, escalated_severity, strategy,
@@ -123,8 +126,9 @@ RETURNING id;
 -- name: claim_actions
 -- SQLite runs this under BEGIN IMMEDIATE, which already excludes every other writer;
 -- PostgreSQL overrides it with FOR UPDATE SKIP LOCKED. A running action whose lease expired
--- (its worker died) is due again. The `status IN` term is action_outbox_claimable's condition:
--- it lets the claim walk that index in order instead of sorting the whole backlog.
+-- (its worker died) is due again, ahead of pending ones. Each half has its own partial index
+-- (action_outbox_leased, action_outbox_pending: migration 0004) and repeats its condition, so
+-- that each walks its index in order and stops at the limit instead of sorting the backlog.
 UPDATE action_outbox SET
     status = 'running',
     claimed_by = :worker_id,
@@ -132,11 +136,17 @@ UPDATE action_outbox SET
     attempts = attempts + 1,
     started_at = :now
 WHERE id IN (
-    SELECT id FROM action_outbox
-    WHERE status IN ('pending', 'running')
-      AND ((status = 'pending' AND not_before <= :now) OR (status = 'running' AND lease_until < :now))
-    ORDER BY not_before, id
-    LIMIT :limit
+    SELECT id FROM (
+        SELECT id FROM (
+            SELECT id FROM action_outbox WHERE status = 'running' AND lease_until < :now
+            ORDER BY lease_until, id LIMIT :limit
+        )
+        UNION ALL
+        SELECT id FROM (
+            SELECT id FROM action_outbox WHERE status = 'pending' AND not_before <= :now
+            ORDER BY not_before, id LIMIT :limit
+        )
+    ) LIMIT :limit
 )
 RETURNING *;
 

@@ -13,16 +13,19 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 SELECT pg_advisory_xact_lock(hashtext('wedwatch.schema_migrations'));
 
 -- name: claim_actions
--- SKIP LOCKED lets concurrent workers take disjoint rows instead of queueing on each other;
--- the CTE keeps the LIMIT applied once, before the update. The `status IN` term is
--- action_outbox_claimable's condition (see the shared query).
-WITH picked AS (
-    SELECT id FROM action_outbox
-    WHERE status IN ('pending', 'running')
-      AND ((status = 'pending' AND not_before <= :now) OR (status = 'running' AND lease_until < :now))
-    ORDER BY not_before, id
-    LIMIT :limit
+-- SKIP LOCKED lets concurrent workers take disjoint rows instead of queueing on each other.
+-- Expired leases first, then due pending actions, each half walking its own partial index in
+-- order (see the shared query); the CTEs are read lazily, so `picked` stops both at the limit.
+WITH leased AS (
+    SELECT id FROM action_outbox WHERE status = 'running' AND lease_until < :now
+    ORDER BY lease_until, id LIMIT :limit
     FOR UPDATE SKIP LOCKED
+), due AS (
+    SELECT id FROM action_outbox WHERE status = 'pending' AND not_before <= :now
+    ORDER BY not_before, id LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+), picked AS (
+    SELECT id FROM leased UNION ALL SELECT id FROM due LIMIT :limit
 )
 UPDATE action_outbox AS o SET
     status = 'running',

@@ -8,7 +8,7 @@ import os
 
 from wedwatch.commands._common import add_config_flag, config_from_args
 from wedwatch.errors import ConfigError
-from wedwatch.web import Served, parse_listen_address, serve_all
+from wedwatch.web import Served, parse_listen_address, serve_all, tune_gc
 
 HELP = "receive Alertmanager webhooks and respond to them, wedding-aware"
 DEFAULT_ADDRESS = ":9840"
@@ -40,5 +40,9 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load TLS files: {exc}", field="receiver.tls") from exc
     app = create_app(loaded)
-    asyncio.run(serve_all([Served(app, args.listen_address, "receiver", context)]))
+
+    async def started() -> None:
+        tune_gc()
+
+    asyncio.run(serve_all([Served(app, args.listen_address, "receiver", context)], on_started=started))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -92,6 +93,24 @@ async def test_url_source_ignores_unknown_fields_and_reports_bad_entries() -> No
     load = await _get(handler, headers={"Authorization": "Bearer k"})
     assert [w.id for w in load.weddings] == ["w-1"]
     assert [str(e) for e in load.errors] == ["entry 1 (id 'w-2'): guests: Input should be greater than or equal to 0"]
+
+
+async def test_url_source_reads_a_calendar_streamed_in_pieces() -> None:
+    # A chunked answer arrives in pieces; reading only what has arrived would cut it short.
+    body = json.dumps({"weddings": [{**GOOD, "id": f"w-{i}"} for i in range(300)]}).encode()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for at in range(0, len(body), 2000):
+            await response.write(body[at : at + 2000])
+            await asyncio.sleep(0.005)
+        await response.write_eof()
+        return response
+
+    load = await _get(handler)
+    assert len(load.weddings) == 300 and not load.errors
 
 
 @pytest.mark.parametrize(

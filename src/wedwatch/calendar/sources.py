@@ -19,6 +19,7 @@ import yaml
 from wedwatch.calendar.model import EntryError, Wedding, parse_entry
 from wedwatch.config.model import CalendarConfig
 from wedwatch.errors import CalendarError
+from wedwatch.httpio import read_capped
 
 if TYPE_CHECKING:
     from wedwatch.store import Store
@@ -98,7 +99,7 @@ async def load_calendar_url(
         async with session.get(url, headers=dict(headers or {}), timeout=timeout) as response:
             if response.status != 200:
                 raise CalendarError(f"{url}: HTTP {response.status}")
-            body = await response.content.read(max_bytes + 1)
+            body = await read_capped(response.content, max_bytes)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise CalendarError(f"{url}: {type(exc).__name__}: {exc}") from exc
     if len(body) > max_bytes:

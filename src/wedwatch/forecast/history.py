@@ -29,6 +29,7 @@ import aiohttp
 
 from wedwatch.errors import WedwatchError
 from wedwatch.forecast.series import HOUR, HourlySeries, SeriesKind, floor_hour, from_samples
+from wedwatch.httpio import read_capped
 
 __all__ = [
     "MAX_POINTS_PER_SERIES",
@@ -188,7 +189,7 @@ async def _get(
 ) -> Any:
     try:
         async with session.get(url, params=params, headers=headers, timeout=timeout) as response:
-            raw = await _read_capped(response.content, _MAX_BODY_BYTES)
+            raw = await read_capped(response.content, _MAX_BODY_BYTES)
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise HistoryError(f"{url}: {type(exc).__name__}: {exc}") from exc
@@ -203,21 +204,6 @@ async def _get(
         error_type = body.get("errorType") if isinstance(body, dict) else None
         raise HistoryError(f"{url}: HTTP {status}: {error_type or 'error'}: {error or 'no error message'}")
     return body
-
-
-async def _read_capped(content: aiohttp.StreamReader, limit: int) -> bytes:
-    """The body, or its first `limit + 1` bytes when it is longer.
-
-    `StreamReader.read(n)` returns what has arrived so far, up to n bytes: a chunked answer
-    (VictoriaMetrics streams large ones) read with one call is cut short and fails to parse.
-    """
-    body = bytearray()
-    while len(body) <= limit:
-        chunk = await content.read(limit + 1 - len(body))
-        if not chunk:
-            break
-        body += chunk
-    return bytes(body)
 
 
 def _samples(body: Any, url: str, query: str) -> list[tuple[datetime, float]]:

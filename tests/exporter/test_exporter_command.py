@@ -1,4 +1,5 @@
-"""`wedwatch exporter` as a process: SIGHUP reloads, SIGTERM stops cleanly, bad flags exit 2."""
+"""`wedwatch exporter` as a process: SIGHUP reloads, POST /-/reload only with --web.enable-lifecycle,
+SIGTERM stops cleanly, bad flags exit 2."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 from wedwatch.cli import main
 from wedwatch.config import LoadedConfig
+from wedwatch.exporter.app import LIFECYCLE_DISABLED
 
 MakeConfig = Callable[..., LoadedConfig]
 
@@ -41,18 +44,41 @@ def wait_until(check: Callable[[], bool], tries: int = 100) -> None:
     raise AssertionError("condition never held")
 
 
-async def test_sighup_reloads_and_sigterm_exits_zero(make_config: MakeConfig, tmp_path: Path) -> None:
-    loaded = make_config()
-    assert loaded.path is not None
+def start_exporter(config: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:
+    """`wedwatch exporter` on a free loopback port, not recording; its process and base URL once ready."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wedwatch", "exporter", "--config.file", str(loaded.path),
-         "--web.listen-address", f"127.0.0.1:{port}", "--no-record"],
+        [sys.executable, "-m", "wedwatch", "exporter", "--config.file", str(config),
+         "--web.listen-address", f"127.0.0.1:{port}", "--no-record", *flags],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: get(f"{base}/-/ready").startswith("Ready"))
+    except AssertionError:
+        proc.kill()
+        raise AssertionError(f"the exporter never became ready:\n{proc.communicate()[0]}") from None
+    return proc, base
+
+
+def post_reload(base: str) -> tuple[int, str]:
+    """POST /-/reload: the status and the body, whatever the status."""
+    request = urllib.request.Request(f"{base}/-/reload", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read().decode()
+
+
+async def test_sighup_reloads_and_sigterm_exits_zero(make_config: MakeConfig, tmp_path: Path) -> None:
+    loaded = make_config()
+    assert loaded.path is not None
+    proc, base = start_exporter(loaded.path)
+    try:
+        # Without --web.enable-lifecycle the HTTP reload is refused and says what to do instead.
+        assert post_reload(base) == (403, LIFECYCLE_DISABLED)
         # A broken file: SIGHUP keeps the old config and says so on /metrics.
         good = loaded.path.read_text()
         loaded.path.write_text(good + "nonsense: [\n")
@@ -73,6 +99,21 @@ async def test_sighup_reloads_and_sigterm_exits_zero(make_config: MakeConfig, tm
     assert proc.returncode == 0, output
     assert "reload failed, keeping the running configuration" in output
     assert "Traceback" not in output
+
+
+async def test_enable_lifecycle_allows_reload_over_http(make_config: MakeConfig) -> None:
+    loaded = make_config()
+    assert loaded.path is not None
+    proc, base = start_exporter(loaded.path, "--web.enable-lifecycle")
+    try:
+        assert post_reload(base) == (200, "Reloaded.\n")
+        loaded.path.write_text(loaded.path.read_text() + "nonsense: [\n")
+        status, body = post_reload(base)
+        assert status == 500 and "previous configuration is in force" in body
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    assert "reload failed, keeping the running configuration" in output
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import gzip
 import math
 import random
@@ -20,7 +19,6 @@ from wedwatch.calendar import Wedding
 from wedwatch.calendar.phases import WeddingStatus, tier_of
 from wedwatch.config import LoadedConfig
 from wedwatch.config.model import OPERATIONS, Phase
-from wedwatch.exporter import app as app_module
 from wedwatch.exporter import exposition
 from wedwatch.exporter import service as service_module
 from wedwatch.exporter.app import EXPORTER_KEY, create_app
@@ -101,21 +99,6 @@ async def test_metrics_gzip_and_identity_carry_the_same_exposition(make_config: 
     own = exposition.render(app[EXPORTER_KEY].state, OPERATIONS)
     assert plain.decode().startswith(own) and unzipped.startswith(own)
     assert "process_cpu_seconds_total" in unzipped.removeprefix(own)
-
-
-def test_gc_tuning_raises_the_young_threshold_and_freezes_start_up() -> None:
-    before = gc.get_threshold()
-    try:
-        gc.set_threshold(700, 10, 10)
-        app_module._tune_gc()
-        assert gc.get_threshold() == (app_module._GC_YOUNG_THRESHOLD, 10, 10)
-        assert gc.get_freeze_count() > 0
-        gc.set_threshold(50_000, 10, 10)  # a higher threshold set by the operator is kept
-        app_module._tune_gc()
-        assert gc.get_threshold()[0] == 50_000
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*before)
 
 
 async def test_the_enabled_operation_set_follows_a_reload(make_config: MakeConfig, aiohttp_client: AiohttpClient) -> None:

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pytest_aiohttp import AiohttpClient
 
 from wedwatch.config import LoadedConfig
-from wedwatch.exporter.app import EXPORTER_KEY, create_app
+from wedwatch.exporter.app import EXPORTER_KEY, LIFECYCLE_DISABLED, create_app
 from wedwatch.exporter.contract import METRICS
 
 MakeConfig = Callable[..., LoadedConfig]
@@ -98,7 +98,7 @@ async def test_reload_with_invalid_file_keeps_old_config(
     make_config: MakeConfig, aiohttp_client: AiohttpClient, tmp_path: Path
 ) -> None:
     loaded = make_config()
-    app = create_app(loaded, record=False, schedule=False)
+    app = create_app(loaded, record=False, schedule=False, enable_lifecycle=True)
     client = await aiohttp_client(app)
     exporter = app[EXPORTER_KEY]
     assert loaded.path is not None
@@ -121,6 +121,18 @@ async def test_reload_with_invalid_file_keeps_old_config(
     text = await (await client.get("/metrics")).text()
     assert "wedwatch_exporter_config_last_reload_successful 1" in text
     assert text.count("wedwatch_wedding_info{") == 2
+
+
+async def test_reload_over_http_is_refused_without_enable_lifecycle(
+    make_config: MakeConfig, aiohttp_client: AiohttpClient
+) -> None:
+    loaded = make_config()
+    app = create_app(loaded, record=False, schedule=False)
+    response = await (await aiohttp_client(app)).post("/-/reload")
+    assert (response.status, await response.text()) == (403, LIFECYCLE_DISABLED)
+    assert "--web.enable-lifecycle" in LIFECYCLE_DISABLED and "SIGHUP" in LIFECYCLE_DISABLED
+    # Nothing was re-read: a reload, even of the same file, replaces the configuration object.
+    assert app[EXPORTER_KEY].config is loaded.config
 
 
 async def test_weddings_leaving_tracked_set_lose_their_series(

@@ -36,12 +36,12 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process, from /proc."""
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of a process, from /proc: now (VmRSS) or its high-water mark (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
 
 
 @contextmanager

@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-record", action="store_true", help="do not write probe results to the store")
     parser.add_argument(
+        "--web.enable-lifecycle",
+        dest="enable_lifecycle",
+        action="store_true",
+        help="allow reloading the configuration with POST /-/reload (SIGHUP always reloads); off, it answers 403",
+    )
+    parser.add_argument(
         "--shard",
         default=os.environ.get("WEDWATCH_SHARD"),
         metavar="I/N",
@@ -40,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = config_from_args(args)
     parse_listen_address(args.listen_address)
     shard = parse_shard(args.shard) if args.shard else None
-    app = create_app(loaded, record=not args.no_record, shard=shard)
+    app = create_app(loaded, record=not args.no_record, shard=shard, enable_lifecycle=args.enable_lifecycle)
 
     def reload() -> None:
         asyncio.get_running_loop().create_task(app[EXPORTER_KEY].reload())

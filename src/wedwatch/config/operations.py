@@ -15,7 +15,9 @@ class OperationConfig(Strict):
     enabled: bool = True
     url: str | None = None
     timeout_seconds: Seconds = 10.0
-    max_body_bytes: PositiveInt = 10 * 1024 * 1024
+    # A guest list of 1,000 guests is about 0.5 MB. The cap bounds memory: every probe in flight
+    # may hold up to this much (64 in flight at 10 MiB would be 1.3 GB).
+    max_body_bytes: PositiveInt = 2 * 1024 * 1024
     headers: dict[str, str] = Field(default_factory=dict)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import gzip
 import html
 import logging
@@ -24,25 +23,37 @@ from wedwatch.exporter.exposition import CONTENT_TYPE, render_chunks
 from wedwatch.exporter.probes import probe_connector
 from wedwatch.exporter.recorder import Recorder
 from wedwatch.exporter.service import Exporter
+from wedwatch.web import tune_gc
 
-__all__ = ["create_app", "EXPORTER_KEY"]
+__all__ = ["create_app", "EXPORTER_KEY", "LIFECYCLE_DISABLED"]
 
 log = logging.getLogger(__name__)
 EXPORTER_KEY = web.AppKey("exporter", Exporter)
 _REGISTRY_KEY = web.AppKey("process_registry", CollectorRegistry)
-# Every probe allocates hundreds of short-lived containers (tasks, futures, headers, results), so
-# with CPython's default of 700 the young generation is collected ~100 times a second at full
-# speed, for objects that would mostly have died by themselves a little later. Garbage collection
-# was ~7 % of the exporter's CPU at saturation, ~1 % with this and the freeze below
-# (bench/probe_engine.py).
-_GC_YOUNG_THRESHOLD = 10_000
+_LIFECYCLE_KEY = web.AppKey("lifecycle_enabled", bool)
+# As Prometheus answers its own /-/reload without --web.enable-lifecycle.
+LIFECYCLE_DISABLED = (
+    "Lifecycle API is not enabled: start wedwatch exporter with --web.enable-lifecycle to reload over HTTP,"
+    " or send it SIGHUP.\n"
+)
 
 
 def create_app(
-    loaded: LoadedConfig, *, record: bool = True, schedule: bool = True, shard: Shard | None = None
+    loaded: LoadedConfig,
+    *,
+    record: bool = True,
+    schedule: bool = True,
+    shard: Shard | None = None,
+    enable_lifecycle: bool = False,
 ) -> web.Application:
-    """The exporter application; probing starts when the app starts (unless `schedule` is off) and stops with it."""
+    """The exporter application; probing starts when the app starts (unless `schedule` is off) and stops with it.
+
+    `POST /-/reload` works only with `enable_lifecycle` (`--web.enable-lifecycle`): the exporter has
+    no credentials, so anyone who reaches its port could otherwise make it re-read its files at will.
+    SIGHUP, which needs access to the process, always reloads.
+    """
     app = web.Application(client_max_size=64 * 1024)
+    app[_LIFECYCLE_KEY] = enable_lifecycle
     registry = CollectorRegistry(auto_describe=True)
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
@@ -84,7 +95,7 @@ def _exporter_ctx(loaded: LoadedConfig, *, record: bool, schedule: bool, shard: 
         app[EXPORTER_KEY] = exporter
         await exporter.start(schedule=schedule)
         if schedule:
-            _tune_gc()
+            tune_gc()
         try:
             yield
         finally:
@@ -94,16 +105,6 @@ def _exporter_ctx(loaded: LoadedConfig, *, record: bool, schedule: bool, shard: 
                 await store.close()
 
     return ctx
-
-
-def _tune_gc() -> None:
-    """Collect the young generation less often and stop re-scanning what start-up built."""
-    # Modules, config, calendar and app live as long as the process: frozen, the full collections
-    # stop walking them (they were a third of the collector's time).
-    gc.freeze()
-    young, middle, old = gc.get_threshold()
-    if 0 < young < _GC_YOUNG_THRESHOLD:
-        gc.set_threshold(_GC_YOUNG_THRESHOLD, middle, old)
 
 
 async def _metrics(request: web.Request) -> web.StreamResponse:
@@ -165,6 +166,8 @@ async def _ready(request: web.Request) -> web.Response:
 
 
 async def _reload(request: web.Request) -> web.Response:
+    if not request.app[_LIFECYCLE_KEY]:
+        raise web.HTTPForbidden(text=LIFECYCLE_DISABLED)
     if await request.app[EXPORTER_KEY].reload():
         return web.Response(text="Reloaded.\n")
     raise web.HTTPInternalServerError(text="failed to reload config; the previous configuration is in force\n")

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+from aiohttp.http_exceptions import ContentLengthError, TransferEncodingError
 
 from wedwatch.exporter.probes import critical_path, guest_list, mobile, photo_upload, timeline_sync, vendor_notification
 from wedwatch.exporter.probes.base import REASONS, ProbeContext, ProbeFailure, ProbeResult, probe_connector
@@ -41,13 +42,34 @@ async def run_probe(ctx: ProbeContext) -> ProbeResult:
         return _failed(ctx, exc.reason, str(exc))
     except aiohttp.ClientConnectorError as exc:
         return _failed(ctx, "connect", f"cannot connect: {exc.os_error or exc}")
-    except TimeoutError:
+    except TimeoutError:  # also aiohttp's connect and read timeouts
         return _failed(ctx, "timeout", f"no answer within {ctx.config.timeout_seconds:g}s")
     except aiohttp.ClientError as exc:
-        return _failed(ctx, "other", f"{type(exc).__name__}: {exc}")
+        reason, what = _classify(exc)
+        return _failed(ctx, reason, f"{what}: {type(exc).__name__}: {exc}")
     except Exception as exc:  # a probe bug must not kill the scheduler
         log.exception("probe %s of wedding %s crashed", ctx.operation, ctx.wedding.id)
         return _failed(ctx, "other", f"probe error: {type(exc).__name__}: {exc}")
+
+
+def _classify(exc: aiohttp.ClientError) -> tuple[str, str]:
+    """The reason an aiohttp error stands for, and what it means (the runbooks act on the reason).
+
+    A connection the platform (or something in front of it) reset or closed before the answer was
+    complete is `connect`, like one that could not be opened; bytes that are not a well-formed HTTP
+    answer (not HTTP at all, a broken header or chunk, a body that does not decode) are `assertion`,
+    like a body that is not JSON. Only what fits neither is `other`, which means "read the log".
+    """
+    lost = ("connect", "connection lost before a complete answer")
+    malformed = ("assertion", "malformed answer")
+    if isinstance(exc, aiohttp.ClientConnectionError):  # reset (ClientOSError), closed (ServerDisconnectedError)
+        return lost
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        # aiohttp reports a body cut short by the connection's end as the framing it could not satisfy.
+        return lost if isinstance(exc.__cause__, ContentLengthError | TransferEncodingError) else malformed
+    if isinstance(exc, aiohttp.ClientResponseError):  # the status line, a header or the chunking did not parse
+        return malformed
+    return ("other", "HTTP client error")
 
 
 def _failed(ctx: ProbeContext, reason: str, message: str) -> ProbeResult:

@@ -34,6 +34,11 @@ __all__ = [
     "REASONS",
 ]
 
+# Why a probe failed, as docs/runbooks.md reads them: `timeout` no complete answer within the
+# operation's deadline; `connect` no connection, or one reset or closed before the answer was
+# complete; `http_status` an unexpected status; `assertion` an answer that is not what the operation
+# expects (not HTTP, not JSON, the wrong content, larger than max_body_bytes); `other` anything else,
+# a probe bug included: read the exporter's log.
 REASONS = ("timeout", "connect", "http_status", "assertion", "other")
 
 
@@ -195,14 +200,20 @@ class ProbeContext:
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, never more than `limit` bytes of it in memory: an answer above the cap is an `assertion` failure.
+
+    A declared Content-Length above the cap fails before any of the body is read (a platform that
+    announces gigabytes and trickles them is not waited for); a body without one is read until it
+    passes the cap.
+    """
     declared = response.content_length
     if declared is not None and declared > limit:
-        raise ProbeFailure("other", f"response body of {declared} bytes exceeds the {limit}-byte cap")
+        raise ProbeFailure("assertion", f"response body of {declared} bytes exceeds the {limit}-byte cap")
     chunks: list[bytes] = []
     total = 0
     async for chunk in response.content.iter_chunked(64 * 1024):
         total += len(chunk)
         if total > limit:
-            raise ProbeFailure("other", f"response body exceeds the {limit}-byte cap")
+            raise ProbeFailure("assertion", f"response body exceeds the {limit}-byte cap")
         chunks.append(chunk)
     return b"".join(chunks)

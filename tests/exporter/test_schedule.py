@@ -42,7 +42,26 @@ def test_each_phase_is_probed_at_its_interval() -> None:
                 continue
             gaps = {round(b - a, 6) for a, b in zip(dues, dues[1:], strict=False)}
             assert gaps == {interval}, (wid, op, gaps)
-            assert dues[0] <= min(interval, STARTUP_SPREAD_SECONDS)
+            tracked = next(st.tracked for st in statuses if st.wedding.id == wid)
+            assert dues[0] <= (min(interval, STARTUP_SPREAD_SECONDS) if tracked else interval)
+
+
+def test_a_restart_with_a_huge_calendar_starts_tracked_weddings_first() -> None:
+    # 200 weddings this week (tracked), 20,000 months away (untracked, every 900 s): the first
+    # 30 s hold every tracked probe and only their share of the far-out ones, not all of them.
+    base = demo_weddings(NOW)[0]
+    near = [replace(base, id=f"near-{i}", ceremony_at=NOW + timedelta(days=3)) for i in range(200)]
+    far = [replace(base, id=f"far-{i}", ceremony_at=NOW + timedelta(days=120)) for i in range(20_000)]
+    statuses = plan(near + far, NOW, ScheduleConfig(), FeaturesConfig())
+    assert sum(s.tracked for s in statuses) == 200 and {s.interval_seconds for s in statuses if not s.tracked} == {900.0}
+    schedule = Schedule(jitter_ratio=0.0, rng=random.Random(3))
+    schedule.update(statuses, OPS, now=0.0)
+    first = schedule.pop_due(STARTUP_SPREAD_SECONDS)
+    assert {j.wedding_id for j in first if j.wedding_id.startswith("near-")} == {f"near-{i}" for i in range(200)}
+    far_share = sum(j.wedding_id.startswith("far-") for j in first) / (20_000 * len(OPS))
+    assert far_share == pytest.approx(STARTUP_SPREAD_SECONDS / 900.0, abs=0.01)
+    rest = schedule.pop_due(900.0)
+    assert {j.wedding_id for j in first + rest if j.wedding_id.startswith("far-")} == {f"far-{i}" for i in range(20_000)}
 
 
 def test_jitter_keeps_average_interval_and_spreads_probes() -> None:

@@ -15,8 +15,11 @@ from wedwatch.calendar.phases import WeddingStatus
 
 __all__ = ["Job", "Schedule", "STARTUP_SPREAD_SECONDS"]
 
-# New entries start within this many seconds (or their interval, if shorter), so that a fresh
-# exporter has data quickly without firing every probe in the same instant.
+# New entries of tracked weddings start within this many seconds (or their interval, if shorter),
+# so that a fresh exporter has data quickly without firing every probe in the same instant.
+# Untracked weddings (a month and more away) start anywhere within their own interval, as they
+# would be probed anyway: a restart with 50,000 weddings in the calendar would otherwise ask for
+# 300,000 probes in those 30 s, and the ceremonies' probes would queue behind them.
 STARTUP_SPREAD_SECONDS = 30.0
 
 
@@ -63,22 +66,24 @@ class Schedule:
 
     def update(self, statuses: Iterable[WeddingStatus], operations: Sequence[str], now: float) -> None:
         """Adopt a new plan: add new entries, re-tier changed ones, drop what is no longer probed."""
-        wanted: dict[tuple[str, str], float] = {}
+        wanted: dict[tuple[str, str], tuple[float, float]] = {}  # key -> (interval, start-up spread)
         for status in statuses:
-            if status.interval_seconds is None:
+            interval = status.interval_seconds
+            if interval is None:
                 continue
+            spread = min(interval, STARTUP_SPREAD_SECONDS) if status.tracked else interval
             for operation in operations:
-                wanted[(status.wedding.id, operation)] = status.interval_seconds
+                wanted[(status.wedding.id, operation)] = (interval, spread)
         for key in self._entries.keys() - wanted.keys():
             del self._entries[key]  # its heap items become stale
-        for key, interval in wanted.items():
+        for key, (interval, spread) in wanted.items():
             entry = self._entries.get(key)
             if entry is None:
-                due = now + self._rng.uniform(0, min(interval, STARTUP_SPREAD_SECONDS))
+                due = now + self._rng.uniform(0, spread)
                 self._push(key, _Entry(interval, due, None, 0))
             elif entry.interval != interval:
                 if entry.last_due is None:
-                    due = min(entry.due, now + self._rng.uniform(0, min(interval, STARTUP_SPREAD_SECONDS)))
+                    due = min(entry.due, now + self._rng.uniform(0, spread))
                 else:
                     # A wedding entering its ceremony gets the short interval counted from its last
                     # probe, not after the long one runs out; a longer interval simply waits longer.

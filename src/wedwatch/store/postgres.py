@@ -50,23 +50,20 @@ def _as_is(data: bytes) -> bytes:
     return data
 
 
-def _json_rows(rows: Iterable[Params]) -> list[dict[str, Any]]:
-    # Inside a row set an instant is ISO text with its offset, cast back with ::timestamptz. A
-    # batch repeats few instants (`now`, a group's startsAt): each is formatted once.
-    texts: dict[datetime, str] = {}
-    out = []
-    for row in rows:
-        item = dict(row)
-        for key, value in item.items():
-            if isinstance(value, datetime):
-                text = texts.get(value)
-                if text is None:
-                    if value.tzinfo is None or value.utcoffset() is None:
-                        raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware datetimes")
-                    text = texts[value] = value.astimezone(UTC).isoformat()
-                item[key] = text
-        out.append(item)
-    return out
+def _json_rows(rows: Iterable[Params]) -> list[Params]:
+    # Inside a row set an instant is msgspec's RFC 3339 text with its offset, cast back with
+    # ::timestamptz. Only a naive datetime must be stopped (it would be read in the session's
+    # zone). The rows of a set come from one record type, so the keys that can hold an instant are
+    # those holding one, or None, in the first row; only they are checked, without copying rows.
+    listed = list(rows)
+    if listed:
+        keys = [key for key, value in listed[0].items() if value is None or isinstance(value, datetime)]
+        for row in listed:
+            for key in keys:
+                value = row.get(key)
+                if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+                    raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware datetimes")
+    return listed
 
 
 def _adapt(params: Params | None) -> dict[str, Any]:

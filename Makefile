@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test demo typecheck clean bench
+.PHONY: test demo typecheck clean bench soak
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) -m wedwatch demo
 
-## bench: the benchmarks in bench/ (on demand, ~15 min; tables printed, JSON in bench/results/)
+## bench: the benchmarks in bench/ (on demand, ~20 min; tables printed, JSON in bench/results/)
 bench: $(VENV)/.installed
 	@command -v prometheus-blackbox-exporter >/dev/null || { command -v apt-get >/dev/null && \
 	  { apt-get install -y -q prometheus-blackbox-exporter || { apt-get update -q && apt-get install -y -q prometheus-blackbox-exporter; }; } } || \
@@ -29,6 +29,15 @@ bench: $(VENV)/.installed
 	$(PY) bench/scheduler.py
 	$(PY) bench/forecast.py
 	$(PY) bench/receiver.py $(BENCH_ARGS)
+	$(PY) bench/saturday.py
+
+## soak: 30 minutes of a simulated Saturday against real Prometheus and Alertmanager (SOAK_ARGS="--minutes 3"); exit 1 on a lost or duplicated action
+soak: $(VENV)/.installed
+	@{ command -v prometheus && { command -v prometheus-alertmanager || command -v alertmanager; }; } >/dev/null || \
+	  { command -v apt-get >/dev/null && { apt-get install -y -q --no-install-recommends prometheus prometheus-alertmanager || \
+	    { apt-get update -q && apt-get install -y -q --no-install-recommends prometheus prometheus-alertmanager; }; } } || \
+	  echo "soak: Prometheus or Alertmanager missing and no apt-get to install them"
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 ## typecheck: mypy --strict over src/
 typecheck: $(VENV)/.installed

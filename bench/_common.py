@@ -1,10 +1,15 @@
-"""Helpers the benchmark scripts share: machine facts, process CPU, free ports, tables and JSON results."""
+"""Helpers the benchmark scripts share: machine facts, process CPU and memory, free ports, the processes a
+run starts, a database of its own, scraped metrics, tables and JSON results."""
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
 import os
 import platform
+import re
+import secrets
 import signal
 import socket
 import statistics
@@ -12,9 +17,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "ROOT",
@@ -23,17 +31,27 @@ __all__ = [
     "WEDWATCH",
     "machine",
     "cpu_seconds",
+    "rss_bytes",
     "system_busy_seconds",
     "free_port",
     "wait_http",
     "spawn",
     "stop",
+    "Fleet",
+    "cancel_on_sigterm",
+    "POSTGRES_URL",
+    "postgres_schema",
+    "fetch",
+    "samples",
+    "histogram_quantile",
     "table",
     "write_json",
     "median",
     "percentile",
     "write_calendar",
+    "platform_args",
     "start_platform",
+    "warm_guest_lists",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +60,8 @@ RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 WEDWATCH = str(Path(sys.executable).with_name("wedwatch"))
 _TICKS = os.sysconf("SC_CLK_TCK")
+# The benchmarks' PostgreSQL: each run works in a schema of its own there (see postgres_schema).
+POSTGRES_URL = os.environ.get("WEDWATCH_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def machine() -> dict[str, Any]:
@@ -84,6 +104,18 @@ def cpu_seconds(pid: int) -> float:
     fields = raw[raw.rindex(")") + 2 :].split()
     utime, stime = int(fields[11]), int(fields[12])
     return (utime + stime) / _TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of one process now (VmRSS from /proc/<pid>/status); 0 once it has exited."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0  # a zombie has no VmRSS line
 
 
 def system_busy_seconds() -> float:
@@ -135,6 +167,126 @@ def stop(proc: subprocess.Popen[bytes], *, timeout: float = 15.0) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class Fleet:
+    """The processes one run starts, each logging to `<workdir>/<name>.log`, all stopped when the block ends.
+
+    Stopping in reverse order of start (clients before what they call) happens on a normal end,
+    an exception and Ctrl-C alike; with `cancel_on_sigterm` a SIGTERM ends the run the same way.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(
+        self, name: str, args: Sequence[str], *, ready: str | None = None, env: dict[str, str] | None = None,
+        cwd: Path | None = None, timeout: float = 60.0,
+    ) -> subprocess.Popen[bytes]:  # fmt: skip
+        """Start `args` as `name`; when `ready` is a URL, wait until it answers 200."""
+        if name in self.processes:
+            raise ValueError(f"a process named {name!r} is already running")
+        proc = spawn(args, log=self.workdir / f"{name}.log", env=env, cwd=cwd)
+        self.processes[name] = proc
+        if ready is not None:
+            wait_http(ready, timeout=timeout, proc=proc)
+        return proc
+
+    def pids(self) -> dict[str, int]:
+        """Each process's pid by name."""
+        return {name: proc.pid for name, proc in self.processes.items()}
+
+    def exited(self) -> dict[str, int]:
+        """The processes that have exited on their own, with their exit codes."""
+        return {name: code for name, proc in self.processes.items() if (code := proc.poll()) is not None}
+
+    def stop_all(self) -> None:
+        """Stop every process, newest first."""
+        for proc in reversed(list(self.processes.values())):
+            stop(proc)
+
+    def __enter__(self) -> Fleet:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop_all()
+
+
+def cancel_on_sigterm() -> None:
+    """From inside a coroutine: SIGTERM cancels the current task, so its finally blocks stop what it started.
+
+    (Ctrl-C already does that under asyncio.run.)
+    """
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
+@contextmanager
+def postgres_schema(base_url: str = POSTGRES_URL) -> Iterator[str]:
+    """A new schema on the server of `base_url`: yields a URL whose search_path is only that schema; dropped after."""
+    import psycopg
+    from psycopg import sql
+
+    schema = f"wedwatch_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        parts = urlsplit(base_url)
+        query = urlencode([*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")])
+        yield urlunsplit(parts._replace(query=query))
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def fetch(url: str, *, gzipped: bool = False, timeout: float = 30.0) -> tuple[bytes, int]:
+    """GET `url`: the decoded body and how many bytes came over the wire (gzip when `gzipped`)."""
+    headers = {"Accept-Encoding": "gzip"} if gzipped else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+        raw: bytes = response.read()
+        encoded = response.headers.get("Content-Encoding") == "gzip"
+    return (gzip.decompress(raw) if encoded else raw), len(raw)
+
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)")
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def samples(text: str, *names: str) -> list[tuple[str, dict[str, str], float]]:
+    """The samples of the metrics `names` (exact sample names, e.g. `x_bucket`) in a text exposition.
+
+    A line filter rather than a full parser: the exporter's exposition holds ~100,000 series and
+    the benchmarks need a handful of them.
+    """
+    wanted = set(names)
+    out = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(names):
+            continue
+        match = _SAMPLE.match(line)
+        if match is None or match[1] not in wanted:
+            continue
+        out.append((match[1], dict(_LABEL.findall(match[2] or "")), float(match[3])))
+    return out
+
+
+def histogram_quantile(q: float, buckets: Sequence[tuple[float, float]]) -> float:
+    """The q-quantile (0-1) of cumulative (upper bound, count) buckets, interpolated as Prometheus does;
+    infinity when it lies beyond the largest finite bound (where Prometheus answers that bound)."""
+    ordered = sorted(buckets)
+    if not ordered or ordered[-1][1] <= 0:
+        return float("nan")
+    rank = q * ordered[-1][1]
+    lower, below = 0.0, 0.0
+    for bound, count in ordered:
+        if count >= rank:
+            if bound == float("inf"):
+                return bound
+            return lower + (bound - lower) * ((rank - below) / (count - below) if count > below else 0.0)
+        lower, below = bound, count
+    return lower
 
 
 def median(values: Sequence[float]) -> float:
@@ -189,11 +341,23 @@ def write_calendar(path: Path, weddings: Sequence[Any]) -> Path:
     return path
 
 
+def platform_args(calendar: Path, port: int) -> list[str]:
+    """The command line of the platform stand-in the benchmarks probe (see start_platform)."""
+    return [PYTHON, str(Path(__file__)), "platform", str(port), str(calendar)]
+
+
 def start_platform(calendar: Path, port: int, *, log: Path) -> subprocess.Popen[bytes]:
     """The platform stand-in in its own process, every simulated latency at zero, no access log."""
-    proc = spawn([PYTHON, str(Path(__file__)), "platform", str(port), str(calendar)], log=log)
+    proc = spawn(platform_args(calendar, port), log=log)
     wait_http(f"http://127.0.0.1:{port}/-/healthy", proc=proc)
     return proc
+
+
+def warm_guest_lists(base_url: str, wedding_ids: Sequence[str]) -> None:
+    """Fetch every guest list once: the stand-in builds each on first use, which must not happen in a window."""
+    for wedding_id in wedding_ids:
+        with urllib.request.urlopen(f"{base_url}/api/weddings/{wedding_id}/guests") as response:
+            response.read()
 
 
 def _serve_platform(port: int, calendar: str) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -41,13 +42,12 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 from _common import (
@@ -57,6 +57,7 @@ from _common import (
     free_port,
     median,
     percentile,
+    postgres_schema,
     spawn,
     stop,
     table,
@@ -64,7 +65,6 @@ from _common import (
     write_json,
 )
 
-POSTGRES_URL = os.environ.get("WEDWATCH_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TOKEN = "bench-receiver-token"
 WEDDINGS = 50
 PACED_RATE = 100.0
@@ -189,7 +189,10 @@ def _postgres_cpu() -> float:
         except OSError:
             continue
         if raw[raw.index("(") + 1 : raw.rindex(")")] == "postgres":
-            total += cpu_seconds(int(stat.parent.name))
+            try:
+                total += cpu_seconds(int(stat.parent.name))
+            except OSError:  # it exited meanwhile (another cluster's backend)
+                continue
     return total
 
 
@@ -206,18 +209,41 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> int:
         return response.status
 
 
+async def _deliver(
+    session: aiohttp.ClientSession, urls: Sequence[str], n: int, body: bytes, every_replica: bool
+) -> int:
+    """Notification `n` to one replica in turn, or to every replica at once (as both halves of an HA
+    Alertmanager pair send it); 200 only when every replica acked, 0 for a connection error."""
+    targets = urls if every_replica else [urls[n % len(urls)]]
+    try:
+        statuses = await asyncio.gather(*(_post(session, url, body) for url in targets))
+    except aiohttp.ClientError:
+        return 0
+    return next((s for s in statuses if s != 200), 200)
+
+
 async def load(
-    url: str, pid: int, mode: str, *, warmup: float, window: float, target: str
-) -> Measurement:
-    """Drive one server for warmup + window seconds; measure the window."""
+    urls: Sequence[str], pids: Sequence[int], mode: str, *, warmup: float, window: float, target: str,
+    every_replica: bool = False,
+) -> Measurement:  # fmt: skip
+    """Drive the servers at `urls` (whose processes are `pids`) for warmup + window seconds; measure the window.
+
+    Notifications go to one server in turn, or with `every_replica` to all of them (latency is then
+    until the last ack, and each notification's alerts count once).
+    """
     alerts, senders, rate = MODES[mode]
     make = Bodies(alerts)
     samples: list[Sample] = []
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=60)
+    sent = itertools.count()
+
+    def servers_cpu() -> float:
+        return sum(cpu_seconds(pid) for pid in pids)
+
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         for _ in range(3):  # connections up, code paths warm
-            await _post(session, url, make())
+            await _deliver(session, urls, 0, make(), True)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         w0, w1 = t0 + warmup, t0 + warmup + window
@@ -225,31 +251,25 @@ async def load(
 
         async def at_window_start() -> None:
             await asyncio.sleep(max(0.0, w0 - loop.time()))
-            marks["cpu0"], marks["sys0"], marks["pg0"] = cpu_seconds(pid), _system_busy(), _postgres_cpu()
+            marks["cpu0"], marks["sys0"], marks["pg0"] = servers_cpu(), _system_busy(), _postgres_cpu()
             marks["own0"] = time.process_time()
 
         async def at_window_end() -> None:
             await asyncio.sleep(max(0.0, w1 - loop.time()))
-            marks["cpu1"], marks["sys1"], marks["pg1"] = cpu_seconds(pid), _system_busy(), _postgres_cpu()
+            marks["cpu1"], marks["sys1"], marks["pg1"] = servers_cpu(), _system_busy(), _postgres_cpu()
             marks["own1"] = time.process_time()
 
         async def sender() -> None:
             while loop.time() < w1:
                 body = make()
                 start = loop.time()
-                try:
-                    status = await _post(session, url, body)
-                except aiohttp.ClientError:
-                    status = 0
+                status = await _deliver(session, urls, next(sent), body, every_replica)
                 samples.append(Sample(start, loop.time(), status, alerts))
 
         async def one(scheduled: float) -> None:
             await asyncio.sleep(max(0.0, scheduled - loop.time()))
             body = make()
-            try:
-                status = await _post(session, url, body)
-            except aiohttp.ClientError:
-                status = 0
+            status = await _deliver(session, urls, next(sent), body, every_replica)
             samples.append(Sample(scheduled, loop.time(), status, alerts))
 
         watchers = [asyncio.create_task(at_window_start()), asyncio.create_task(at_window_end())]
@@ -283,24 +303,6 @@ async def load(
 
 
 # --- servers -------------------------------------------------------------------------------------
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A new schema on the bench server (a URL whose search_path is only that schema); dropped after."""
-    import psycopg
-    from psycopg import sql
-
-    schema = f"wedwatch_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        parts = urlsplit(POSTGRES_URL)
-        query = urlencode([*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")])
-        yield urlunsplit(parts._replace(query=query))
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 def _receiver_config(workdir: Path, store_url: str) -> Path:
@@ -498,7 +500,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 label = _label(target, store)
                 for mode in modes:
                     with server(target, store, workdir, before_src=args.before_src) as (url, pid, facts):
-                        m = await load(url, pid, mode, warmup=args.warmup, window=args.window, target=label)
+                        m = await load([url], [pid], mode, warmup=args.warmup, window=args.window, target=label)
                     m.extra.update(facts)
                     found.setdefault((label, mode), []).append(m)
                     print(

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ from _common import (
     stop,
     system_busy_seconds,
     table,
+    warm_guest_lists,
     write_calendar,
     write_json,
 )
@@ -258,9 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         platform = start_platform(calendar, port, log=workdir / "platform.log")
         try:
             base_url = f"http://127.0.0.1:{port}"
-            for w in weddings:  # the platform builds each guest list once: not during the run
-                with urllib.request.urlopen(f"{base_url}/api/weddings/{w.id}/guests") as response:
-                    response.read()
+            warm_guest_lists(base_url, [w.id for w in weddings])
             platform_cpu0, busy0 = cpu_seconds(platform.pid), system_busy_seconds()
             result = asyncio.run(run(args, workdir, calendar, base_url))
             platform_cpu, busy = cpu_seconds(platform.pid) - platform_cpu0, system_busy_seconds() - busy0

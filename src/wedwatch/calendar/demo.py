@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from wedwatch.calendar.model import Wedding
 from wedwatch.config.model import Phase
 
-__all__ = ["demo_weddings"]
+__all__ = ["demo_weddings", "todays_weddings"]
 
 # Zones spread around the globe: at any instant one of them has a local hour that fits.
 _ZONES = (
@@ -53,6 +55,30 @@ def demo_weddings(now: datetime) -> list[Wedding]:
         _wedding("demo-planning", "Ivy & Raj", (now + timedelta(days=200)).astimezone(london), 300, 18, "Grand Hotel"),
         _wedding("demo-archived", "Ella & Finn", (now - timedelta(days=30)).astimezone(london), 60, 5, "Town Hall"),
     ]
+
+
+def todays_weddings(
+    now: datetime, offsets: Sequence[timedelta], *, stay: timedelta = timedelta(0), seed: int = 0, prefix: str = "day"
+) -> list[Wedding]:
+    """Weddings on their day at `now`, the i-th ceremony `offsets[i]` from now (to the minute), for load simulation.
+
+    Each wedding gets a zone (drawn with `seed` among those that fit) where now, its ceremony and
+    now + `stay` fall on one local day, so it is in phase `ceremony` or `wedding_day` for the whole
+    run. Offsets within about ±8 hours always find one; wider ones raise ValueError.
+    """
+    now = now.astimezone(UTC)
+    rng = random.Random(seed)
+    out: list[Wedding] = []
+    for i, offset in enumerate(offsets):
+        at = (now + offset).replace(second=0, microsecond=0)
+        fits = [z for z in map(ZoneInfo, _ZONES) if len({t.astimezone(z).date() for t in (now, at, now + stay)}) == 1]
+        if not fits:
+            raise ValueError(f"no zone has {now:%H:%M}Z, the ceremony at {at:%H:%M}Z and +{stay} on one local day")
+        zone = rng.choice(fits)
+        out.append(
+            Wedding(f"{prefix}-{i:04d}", at.astimezone(zone), str(zone), rng.randint(40, 250), rng.randint(4, 15))
+        )
+    return out
 
 
 DEMO_PHASES: dict[str, Phase] = {

@@ -173,3 +173,24 @@ async def test_basic_auth_is_accepted_when_configured(make_config: MakeConfig, m
     bad = {"Authorization": "Basic " + base64.b64encode(b"am:px").decode()}
     assert (await post(client, fixture("firing"), good))[0] == 200
     assert (await post(client, fixture("firing"), bad))[0] == 401
+
+
+async def test_statuses_are_computed_once_a_second_and_on_every_calendar_change(
+    make_config: MakeConfig, make_receiver: MakeReceiver, clock: Clock
+) -> None:
+    # plan() walks the whole calendar; a notification must not pay for it every time.
+    _, receiver = await make_receiver(make_config())
+    first = receiver.statuses()
+    clock.advance(seconds=0.5)
+    assert receiver.statuses() is first
+    clock.advance(seconds=0.6)
+    second = receiver.statuses()
+    assert second is not first and second == first  # recomputed; nothing changed in 1.1 s
+    receiver.calendar.weddings = {k: v for k, v in receiver.calendar.weddings.items() if k != "w-june"}
+    assert [s.wedding.id for s in receiver.statuses()] == ["w-123"]  # a refresh is seen at once
+    cached = receiver.statuses()
+    clock.advance(seconds=-5)  # a clock set back is not a cache hit
+    assert receiver.statuses() is not cached
+    live = {s.wedding.id: s.phase.value for s in receiver.statuses()}
+    clock.advance(hours=12)  # w-123's ceremony window has closed
+    assert {s.wedding.id: s.phase.value for s in receiver.statuses()} != live

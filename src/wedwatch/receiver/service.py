@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -38,6 +38,10 @@ FORECAST_REFRESH_SECONDS = 60.0
 REFIT_START_DELAY_SECONDS = 60.0
 REFIT_MIN_SPACING_SECONDS = 900.0  # an alert storm asks for capacity once, not a hundred fits
 PLAN_INTERVAL_SECONDS = 300.0
+# Every wedding's status is recomputed at most this often (and whenever the calendar or the
+# configuration changes): plan() walks the whole calendar, 5.5 ms per notification at 2,000
+# weddings (bench/saturday.py), and phases change at minute boundaries or coarser.
+STATUS_CACHE_SECONDS = 1.0
 
 
 class Receiver:
@@ -67,6 +71,7 @@ class Receiver:
         self._tasks: list[asyncio.Task[None]] = []
         self.forecaster: Forecaster | None = None
         self._refit_now = asyncio.Event()
+        self._statuses: tuple[object, object, datetime, list[WeddingStatus]] | None = None
 
     @property
     def config(self) -> Config:
@@ -194,8 +199,19 @@ class Receiver:
             await asyncio.sleep(FORECAST_REFRESH_SECONDS)
 
     def statuses(self) -> list[WeddingStatus]:
-        """Every known wedding's status now."""
-        return self.calendar.statuses(self.config, self.now())
+        """Every known wedding's status now (computed at most once a second; do not modify the list)."""
+        now, weddings, config = self.now(), self.calendar.weddings, self.config
+        cached = self._statuses
+        if (
+            cached is not None
+            and cached[0] is weddings  # a refresh replaces the dict, a reload the config
+            and cached[1] is config
+            and timedelta(0) <= now - cached[2] < timedelta(seconds=STATUS_CACHE_SECONDS)
+        ):
+            return cached[3]
+        statuses = self.calendar.statuses(config, now)
+        self._statuses = (weddings, config, now, statuses)
+        return statuses
 
     def require_store(self) -> Store:
         """The store, or StoreUnavailable while it has not been opened."""

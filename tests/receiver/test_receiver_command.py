@@ -9,10 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 from receiver_support import AUTH, TOKEN, MakeConfig, Target, fixture
 
 
@@ -69,6 +71,12 @@ async def wait_for(check: object, tries: int = 100) -> None:
 async def test_process_acts_stops_cleanly_and_resumes_its_outbox(tmp_path: Path, make_config: MakeConfig, target: Target) -> None:
     loaded = make_config(receiver={"action_retry_seconds": 1, "action_max_attempts": 5})
     assert loaded.path is not None
+    # The process runs on the real clock: the fixture's wedding must be live now, whatever the
+    # hour the suite runs at (the shared calendar is fixed around NOW), so that the alert is an
+    # emergency and pages.
+    ceremony = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    weddings = [{"id": "w-123", "ceremony_at": ceremony, "timezone": "UTC", "guests": 180, "vendors": 12}]
+    (loaded.path.parent / "weddings.yml").write_text(yaml.safe_dump({"weddings": weddings}))
     port = free_port()
     target.status = 503  # the action target is down at first: the action waits in the outbox
     proc = await start(loaded.path, port)

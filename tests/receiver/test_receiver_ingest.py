@@ -8,9 +8,11 @@ import io
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from receiver_support import AUTH, NOW, TOKEN, Clock, MakeConfig, MakeReceiver, Target, alert, fixture, notification
 
 CountRows = Callable[[str], Awaitable[int]]
@@ -186,7 +188,11 @@ async def test_statuses_are_computed_once_a_second_and_on_every_calendar_change(
     clock.advance(seconds=0.6)
     second = receiver.statuses()
     assert second is not first and second == first  # recomputed; nothing changed in 1.1 s
-    receiver.calendar.weddings = {k: v for k, v in receiver.calendar.weddings.items() if k != "w-june"}
+    assert receiver.config.calendar.file is not None
+    calendar = Path(receiver.config.calendar.file)
+    weddings = yaml.safe_load(calendar.read_text())["weddings"]
+    calendar.write_text(yaml.safe_dump({"weddings": [w for w in weddings if w["id"] != "w-june"]}))
+    assert await receiver.calendar.refresh(receiver.config)
     assert [s.wedding.id for s in receiver.statuses()] == ["w-123"]  # a refresh is seen at once
     cached = receiver.statuses()
     clock.advance(seconds=-5)  # a clock set back is not a cache hit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -32,6 +32,8 @@ class CalendarWatcher:
         self.weddings: dict[str, Wedding] = {}
         self.skipped_entries = 0
         self.loaded_once = False
+        # The last statuses computed: (config, now, statuses); a refresh drops them.
+        self._statuses: tuple[Config, datetime, list[WeddingStatus]] | None = None
 
     async def refresh(self, config: Config) -> bool:
         """Re-read the calendar; on failure keep the weddings already known. True when read."""
@@ -44,12 +46,26 @@ class CalendarWatcher:
             log.warning("calendar %s: skipped %d entries; first: %s", load.source, len(load.errors), load.errors[0])
         self.skipped_entries = len(load.errors)
         self.weddings = {w.id: w for w in load.weddings}
+        self._statuses = None
         self.loaded_once = True
         return True
 
-    def statuses(self, config: Config, now: datetime) -> list[WeddingStatus]:
-        """Every known wedding's status at `now`."""
-        return plan(self.weddings.values(), now, config.schedule, config.features)
+    def statuses(self, config: Config, now: datetime, *, max_age_seconds: float = 0.0) -> list[WeddingStatus]:
+        """Every known wedding's status at `now` (do not modify the list).
+
+        With `max_age_seconds`, statuses computed for the same config less than that long before
+        `now` are returned again: plan() walks the whole calendar. A refresh always recomputes.
+        """
+        cached = self._statuses
+        if (
+            cached is not None
+            and cached[0] is config  # a reload brings a new config
+            and timedelta(0) <= now - cached[1] < timedelta(seconds=max_age_seconds)
+        ):
+            return cached[2]
+        statuses = plan(self.weddings.values(), now, config.schedule, config.features)
+        self._statuses = (config, now, statuses)
+        return statuses
 
     async def run(self, config: Config) -> None:
         """Refresh every `calendar.refresh_interval_seconds` until cancelled."""

@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -71,7 +71,6 @@ class Receiver:
         self._tasks: list[asyncio.Task[None]] = []
         self.forecaster: Forecaster | None = None
         self._refit_now = asyncio.Event()
-        self._statuses: tuple[object, object, datetime, list[WeddingStatus]] | None = None
 
     @property
     def config(self) -> Config:
@@ -200,18 +199,7 @@ class Receiver:
 
     def statuses(self) -> list[WeddingStatus]:
         """Every known wedding's status now (computed at most once a second; do not modify the list)."""
-        now, weddings, config = self.now(), self.calendar.weddings, self.config
-        cached = self._statuses
-        if (
-            cached is not None
-            and cached[0] is weddings  # a refresh replaces the dict, a reload the config
-            and cached[1] is config
-            and timedelta(0) <= now - cached[2] < timedelta(seconds=STATUS_CACHE_SECONDS)
-        ):
-            return cached[3]
-        statuses = self.calendar.statuses(config, now)
-        self._statuses = (weddings, config, now, statuses)
-        return statuses
+        return self.calendar.statuses(self.config, self.now(), max_age_seconds=STATUS_CACHE_SECONDS)
 
     def require_store(self) -> Store:
         """The store, or StoreUnavailable while it has not been opened."""

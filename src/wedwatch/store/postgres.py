@@ -35,7 +35,7 @@ def _to_pg(name: str, value: Any) -> Any:
         return None
     if name == ROWS_PARAMETER:
         # One JSONB array for jsonb_array_elements(); a JSON column stays nested in it.
-        return Jsonb(_json_rows(value), dumps=dump_json_bytes)
+        return Jsonb(_checked_rows(value), dumps=dump_json_bytes)
     if isinstance(value, RawJson):
         return Jsonb(value.data, dumps=_as_is)
     if name in JSON_COLUMNS:
@@ -50,7 +50,7 @@ def _as_is(data: bytes) -> bytes:
     return data
 
 
-def _json_rows(rows: Iterable[Params]) -> list[Params]:
+def _checked_rows(rows: Iterable[Params]) -> list[Params]:
     # Inside a row set an instant is msgspec's RFC 3339 text with its offset, cast back with
     # ::timestamptz. Only a naive datetime must be stopped (it would be read in the session's
     # zone). The rows of a set come from one record type, so the keys that can hold an instant are

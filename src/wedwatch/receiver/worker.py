@@ -4,6 +4,12 @@ The gate runs in one transaction under a lock every replica takes in turn, so th
 the per-target cooldown and the kill switch hold across replicas: an action is admitted (left
 `running` for this worker), or finished as `skipped` with the reason, before anything runs.
 Admitted actions run with a deadline; failures are retried with backoff up to `max_attempts`.
+
+Outcomes are group-committed: an outcome is written as soon as no other write of outcomes is in
+flight, together with every outcome reported meanwhile (the action's row and, when it is done,
+its incident's response, in one transaction). A busy worker so writes many outcomes per commit,
+and no outcome waits for anything but the write before it: the window in which a crash makes an
+action run again (its lease runs out) is no wider than with one commit per action.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from wedwatch.errors import StoreError
 from wedwatch.receiver.actions import ACTIONS, ActionContext, ActionFailure
 from wedwatch.receiver.metrics import ReceiverMetrics
 from wedwatch.store import Store
+from wedwatch.store.records import ActionFinish
 from wedwatch.store.transaction import Row, Transaction
 
 __all__ = ["Worker", "Verdict", "BUILTIN_TYPES"]
@@ -70,6 +77,7 @@ class Worker:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self._wake = asyncio.Event()
+        self._outcomes = _GroupCommit(store)
 
     def wake(self) -> None:
         """Look at the outbox now (a notification queued something)."""
@@ -117,6 +125,7 @@ class Worker:
                         spent += 1
                     admitted.append(row)
                     continue
+                # Finished at once: the cooldown of the rows gated after it no longer counts it.
                 await self.store.finish_action(
                     row["id"], "skipped", {"outcome": verdict.outcome}, verdict.reason, now=now, tx=tx
                 )
@@ -187,16 +196,13 @@ class Worker:
             log.exception("action %s (outbox %s) crashed", name, row["id"])
             await self._finish(row, "failed", None, f"{type(exc).__name__}: {exc}", "failed")
             return
-        done = self._now()
-        await self._finish(row, "done", dict(result.detail), None, "succeeded", now=done)
-        if row["incident_id"] is not None:
-            await self.store.complete_response_action(row["incident_id"], done)
+        await self._finish(row, "done", dict(result.detail), None, "succeeded", now=self._now())
 
     async def _finish(
         self, row: Row, status: str, result: dict[str, Any] | None, error: str | None, outcome: str,
         now: datetime | None = None,
     ) -> None:
-        await self.store.finish_action(row["id"], status, result, error, now=now or self._now())
+        await self._outcomes.write(ActionFinish(row["id"], status, now or self._now(), result, error), row["incident_id"])
         self.metrics.action(row["action"], outcome)
         if error:
             log.warning("action %s (outbox %s) %s: %s", row["action"], row["id"], status, error)
@@ -217,6 +223,42 @@ class Worker:
                     log.warning("emergency mode left (entered %s)", closed["entered_at"].isoformat())
                 active = None
         self.metrics.emergency.set(1 if active is not None else 0)
+
+
+class _GroupCommit:
+    """Writes action outcomes: whoever finds no write in flight writes every outcome queued so far."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._queued: list[tuple[ActionFinish, int | None, asyncio.Future[None]]] = []
+        self._writing = asyncio.Lock()
+
+    async def write(self, finish: ActionFinish, incident_id: int | None) -> None:
+        """Record the outcome (a done action also completes its incident's response); returns once committed."""
+        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.append((finish, incident_id, committed))
+        async with self._writing:
+            if not committed.done():  # not written by the write that held the lock before
+                batch, self._queued = self._queued, []
+                await self._commit(batch)
+        await committed
+
+    async def _commit(self, batch: list[tuple[ActionFinish, int | None, asyncio.Future[None]]]) -> None:
+        completions = [(incident_id, f.finished_at) for f, incident_id, _ in batch if incident_id is not None and f.status == "done"]
+        try:
+            async with self._store.transaction() as tx:
+                await self._store.finish_actions([f for f, _, _ in batch], tx=tx)
+                await self._store.complete_response_actions(completions, tx=tx)
+        except Exception as exc:
+            for _, _, committed in batch:
+                committed.set_exception(exc)
+        except BaseException:
+            for _, _, committed in batch:
+                committed.cancel()
+            raise
+        else:
+            for _, _, committed in batch:
+                committed.set_result(None)
 
 
 def _timeout(config: Config, name: str) -> float:

@@ -37,6 +37,7 @@ sets against the PostgreSQL schema's column types.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,6 +64,7 @@ __all__ = [
     "ROWS_PARAMETER",
     "dump_json",
     "dump_json_bytes",
+    "load_json",
     "RawJson",
 ]
 
@@ -102,6 +104,7 @@ ROWS_PARAMETER = "rows"
 # msgspec, not the json module: the receiver encodes every notification's rows (several times
 # the body's size) on its hot path, and msgspec does it about ten times faster (bench/receiver.py).
 _ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder()
 
 
 def dump_json_bytes(value: Any) -> bytes:
@@ -112,6 +115,16 @@ def dump_json_bytes(value: Any) -> bytes:
 def dump_json(value: Any) -> str:
     """dump_json_bytes() as text."""
     return _ENCODER.encode(value).decode()
+
+
+def load_json(data: bytes | str) -> Any:
+    """Decode a JSON column's value the same way for both back ends (msgspec: the worker decodes
+    every claimed action's parameters)."""
+    try:
+        return _DECODER.decode(data)
+    except msgspec.DecodeError:
+        # SQLite text written before NaN became null (json.dumps wrote a bare NaN): json reads it.
+        return json.loads(data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from wedwatch.store.records import ActionRow
+from wedwatch.store.records import ActionFinish, ActionRow
 from wedwatch.store.transaction import Row, Transaction, TransactionalStore, utc_now
 
 __all__ = ["OutboxMethods", "ACTION_STATUSES", "FINAL_ACTION_STATUSES"]
@@ -92,17 +92,21 @@ class OutboxMethods(TransactionalStore):
         tx: Transaction | None = None,
     ) -> bool:
         """Record an action's outcome (done, failed or skipped); False if it was already final."""
-        if status not in FINAL_ACTION_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(FINAL_ACTION_STATUSES)}, not {status!r}")
-        values = {
-            "id": action_id,
-            "status": status,
-            "result": dict(result) if result is not None else None,
-            "error": error,
-            "now": utc_now(now),
-        }
+        finish = ActionFinish(action_id, status, utc_now(now), result, error)
+        return await self.finish_actions([finish], tx=tx) == 1
+
+    async def finish_actions(self, finishes: Sequence[ActionFinish], *, tx: Transaction | None = None) -> int:
+        """`finish_action` for many actions, in one round trip; how many were not already final."""
+        for finish in finishes:
+            if finish.status not in FINAL_ACTION_STATUSES:
+                raise ValueError(
+                    f"status must be one of {', '.join(FINAL_ACTION_STATUSES)}, not {finish.status!r}"
+                )
+        if not finishes:
+            return 0
+        rows = [{**f.values(), "now": utc_now(f.finished_at)} for f in finishes]
         async with self._joined(tx) as t:
-            return await t.execute("finish_action", values) == 1
+            return await t.executemany("finish_action", rows)
 
     async def release_action(
         self,

@@ -1,5 +1,6 @@
 """Rows handed to the store in batches: the exporter's probe aggregates and critical-path samples,
-and the incidents, responses and actions of one Alertmanager notification."""
+the incidents, responses and actions of one Alertmanager notification, and the outcomes of the
+actions a worker ran."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ProbeAggregate", "CriticalPathSample", "IncidentRow", "ResponseRow", "ActionRow"]
+__all__ = ["ProbeAggregate", "CriticalPathSample", "IncidentRow", "ResponseRow", "ActionRow", "ActionFinish"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,4 +150,25 @@ class ActionRow:
             "params": dict(self.params),
             "not_before": self.not_before if self.not_before is not None else self.created_at,
             "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFinish:
+    """One action's outcome (`Store.finish_action`'s arguments): done, failed or skipped."""
+
+    action_id: int
+    status: str
+    finished_at: datetime
+    result: Mapping[str, Any] | None = None
+    error: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The row as named query parameters."""
+        return {
+            "id": self.action_id,
+            "status": self.status,
+            "result": dict(self.result) if self.result is not None else None,
+            "error": self.error,
+            "now": self.finished_at,
         }

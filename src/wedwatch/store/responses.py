@@ -46,9 +46,18 @@ class ResponseMethods(TransactionalStore):
         self, incident_id: int, completed_at: datetime, *, tx: Transaction | None = None
     ) -> bool:
         """Note an action of the incident's response completed; True if it is the earliest so far."""
-        values = {"incident_id": incident_id, "completed_at": utc_now(completed_at)}
+        return await self.complete_response_actions([(incident_id, completed_at)], tx=tx) == 1
+
+    async def complete_response_actions(
+        self, completions: Sequence[tuple[int, datetime]], *, tx: Transaction | None = None
+    ) -> int:
+        """`complete_response_action` for many (incident id, completed at), in one round trip; how
+        many were the earliest so far."""
+        if not completions:
+            return 0
+        rows = [{"incident_id": incident_id, "completed_at": utc_now(at)} for incident_id, at in completions]
         async with self._joined(tx) as t:
-            return await t.execute("complete_response_action", values) == 1
+            return await t.executemany("complete_response_action", rows)
 
     async def resolve_response(
         self,

@@ -3,13 +3,20 @@ booleans as 0/1, row sets for `json_each` as one JSON array (conventions in stor
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from wedwatch.store.base import BOOLEAN_COLUMNS, JSON_COLUMNS, ROWS_PARAMETER, TIMESTAMP_COLUMNS, RawJson, dump_json
+from wedwatch.store.base import (
+    BOOLEAN_COLUMNS,
+    JSON_COLUMNS,
+    ROWS_PARAMETER,
+    TIMESTAMP_COLUMNS,
+    RawJson,
+    dump_json,
+    load_json,
+)
 from wedwatch.store.transaction import Params, Row
 
 __all__ = ["format_timestamp", "parse_timestamp", "adapt", "to_row"]
@@ -65,7 +72,7 @@ def _from_sqlite(name: str, value: Any) -> Any:
     if name in TIMESTAMP_COLUMNS:
         return parse_timestamp(value)
     if name in JSON_COLUMNS:
-        return json.loads(value)
+        return load_json(value)
     if name in BOOLEAN_COLUMNS:
         return bool(value)
     return value

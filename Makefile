@@ -19,8 +19,10 @@ test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) -m wedwatch demo
 
-## bench: the benchmarks in bench/ (on demand, ~20 min; tables printed, JSON in bench/results/)
+## bench: the benchmarks in bench/ (on demand, ~20 min; tables printed, JSON in bench/results/;
+## BENCH_ARGS="--profile DIR" profiles the receiver's saturated runs)
 bench: $(VENV)/.installed
+	@test -x $(VENV)/bin/py-spy || $(PY) -m pip install -q -e '.[bench]'
 	@command -v prometheus-blackbox-exporter >/dev/null || { command -v apt-get >/dev/null && \
 	  { apt-get install -y -q prometheus-blackbox-exporter || { apt-get update -q && apt-get install -y -q prometheus-blackbox-exporter; }; } } || \
 	  echo "bench: no blackbox_exporter and no apt-get; bench/probe_engine.py compares without it"

@@ -28,6 +28,7 @@ interpreter, PYTHONPATH=DIR), so that a change is compared within one run:
 
 Run: .venv/bin/python bench/receiver.py [--rounds 3] [--window 8] [--stores sqlite,postgres]
      [--targets receiver,parse,insert] [--modes sat100,sat1,paced1] [--before-src DIR]
+     [--profile DIR]   (py-spy on the receiver, perf on PostgreSQL: bench/_profile.py)
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from _common import (
     wait_http,
     write_json,
 )
+from _profile import Profiler, summarize
 
 TOKEN = "bench-receiver-token"
 WEDDINGS = 50
@@ -180,19 +182,27 @@ class Measurement:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _postgres_cpu() -> float:
-    """CPU seconds of every PostgreSQL server process so far (the server is shared: other work counts too)."""
-    total = 0.0
+def _postgres_pids() -> list[int]:
+    """Every PostgreSQL server process (the server is shared: other work counts too)."""
+    pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             raw = stat.read_text()
         except OSError:
             continue
         if raw[raw.index("(") + 1 : raw.rindex(")")] == "postgres":
-            try:
-                total += cpu_seconds(int(stat.parent.name))
-            except OSError:  # it exited meanwhile (another cluster's backend)
-                continue
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL server process so far."""
+    total = 0.0
+    for pid in _postgres_pids():
+        try:
+            total += cpu_seconds(pid)
+        except OSError:  # it exited meanwhile (another cluster's backend)
+            continue
     return total
 
 
@@ -224,12 +234,13 @@ async def _deliver(
 
 async def load(
     urls: Sequence[str], pids: Sequence[int], mode: str, *, warmup: float, window: float, target: str,
-    every_replica: bool = False,
+    every_replica: bool = False, on_window: Callable[[float], None] | None = None,
 ) -> Measurement:  # fmt: skip
     """Drive the servers at `urls` (whose processes are `pids`) for warmup + window seconds; measure the window.
 
     Notifications go to one server in turn, or with `every_replica` to all of them (latency is then
-    until the last ack, and each notification's alerts count once).
+    until the last ack, and each notification's alerts count once). `on_window(seconds)` is called
+    as the window starts (bench/_profile.py starts its samplers there).
     """
     alerts, senders, rate = MODES[mode]
     make = Bodies(alerts)
@@ -253,6 +264,8 @@ async def load(
             await asyncio.sleep(max(0.0, w0 - loop.time()))
             marks["cpu0"], marks["sys0"], marks["pg0"] = servers_cpu(), _system_busy(), _postgres_cpu()
             marks["own0"] = time.process_time()
+            if on_window is not None:
+                on_window(window)
 
         async def at_window_end() -> None:
             await asyncio.sleep(max(0.0, w1 - loop.time()))
@@ -493,14 +506,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     modes = [m for m in args.modes.split(",") if m]
     plan = [(t, s) for t in targets for s in (stores if t != "parse" else stores[:1])]
     found: dict[tuple[str, str], list[Measurement]] = {}
+    profiler = Profiler(Path(args.profile)) if args.profile else None
     with tempfile.TemporaryDirectory(prefix="wedwatch-bench-receiver-") as tmp:
         workdir = Path(tmp)
         for r in range(args.rounds):
             for target, store in plan:
                 label = _label(target, store)
                 for mode in modes:
+                    name = f"{label.replace('/', '-')}-{mode}-r{r + 1}"
                     with server(target, store, workdir, before_src=args.before_src) as (url, pid, facts):
-                        m = await load([url], [pid], mode, warmup=args.warmup, window=args.window, target=label)
+                        on_window = _profiling(profiler, name, store, target, mode, pid)
+                        m = await load([url], [pid], mode, warmup=args.warmup, window=args.window, target=label,
+                                       on_window=on_window)  # fmt: skip
+                    if profiler is not None and on_window is not None:
+                        profiler.finish()
+                        summarize(profiler.outdir, name)
                     m.extra.update(facts)
                     found.setdefault((label, mode), []).append(m)
                     print(
@@ -511,6 +531,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         flush=True,
                     )
     return {"plan": [list(p) for p in plan], "modes": modes, "runs": found}
+
+
+def _profiling(
+    profiler: Profiler | None, name: str, store: str, target: str, mode: str, pid: int
+) -> Callable[[float], None] | None:
+    """With --profile: what starts the samplers on a wedwatch receiver's saturated window."""
+    if profiler is None or target not in ("receiver", "before") or MODES[mode][2] > 0:
+        return None
+
+    def start(seconds: float) -> None:
+        profiler.start(name, pid, seconds, _postgres_pids() if store == "postgres" else [])
+
+    return start
 
 
 def _median_of(runs: list[Measurement]) -> Measurement:
@@ -615,6 +648,11 @@ def main(argv: list[str] | None = None) -> int:
         "--before-src",
         metavar="DIR",
         help="also run target `before`: the receiver from DIR (a src/ tree, e.g. from `git archive HEAD src`)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="profile the receiver's saturated windows (py-spy; perf on PostgreSQL when installed) into DIR and print the top functions",
     )
     args = parser.parse_args(argv)
     result = asyncio.run(run(args))

@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -36,6 +37,11 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def months_away() -> str:
+    """A ceremony time half a year from now (no phase of it is near whenever the suite runs)."""
+    return (datetime.now(UTC) + timedelta(days=180)).strftime("%Y-%m-%dT14:00")
+
+
 def rss_bytes(pid: int, field: str = "VmRSS") -> int:
     """Resident memory of a process, from /proc: now (VmRSS) or its high-water mark (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -48,7 +54,7 @@ def rss_bytes(pid: int, field: str = "VmRSS") -> int:
 def receiver_process(tmp: Path, **receiver: object) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start `wedwatch receiver` on SQLite in `tmp`; yield its base URL and process; stop it."""
     (tmp / "weddings.yml").write_text(yaml.safe_dump({"weddings": [
-        {"id": "w-1", "ceremony_at": "2027-06-12T14:00", "timezone": "Europe/London", "guests": 100}]}))  # fmt: skip
+        {"id": "w-1", "ceremony_at": months_away(), "timezone": "Europe/London", "guests": 100}]}))  # fmt: skip
     config = {
         "calendar": {"file": "weddings.yml"},
         "store": {"url": "sqlite:///receiver.db"},

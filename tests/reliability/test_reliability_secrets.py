@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import yaml
-from reliability_support import free_port, stop_process
+from reliability_support import free_port, months_away, stop_process
 
 RECEIVER_TOKEN = "rcv-Secret-7f3a9c"
 DB_PASSWORD = "db-Secret-c0ffee"
@@ -47,7 +47,7 @@ def run(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[byt
 
 def test_no_secret_in_any_log(tmp_path: Path) -> None:
     (tmp_path / "weddings.yml").write_text(yaml.safe_dump({"weddings": [
-        {"id": "w-1", "ceremony_at": "2027-06-12T14:00", "timezone": "Europe/London", "guests": 10}]}))  # fmt: skip
+        {"id": "w-1", "ceremony_at": months_away(), "timezone": "Europe/London", "guests": 10}]}))  # fmt: skip
     platform_port, exporter_port, receiver_port = free_port(), free_port(), free_port()
     config = {
         "platform": {"base_url": f"http://127.0.0.1:{platform_port}", "headers": {"Authorization": "Bearer ${PLATFORM_TOKEN}"}},

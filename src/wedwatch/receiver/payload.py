@@ -10,8 +10,9 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = ["Alert", "Notification", "PayloadError", "parse_notification", "ZERO_TIME"]
@@ -76,6 +77,9 @@ class Notification(_Lenient):
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
+_DECODER: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+
+
 def parse_notification(body: bytes) -> tuple[Notification, dict[str, object]]:
     """Parse a webhook body; PayloadError names what is wrong. Returns the model and the raw JSON."""
     try:
@@ -85,9 +89,15 @@ def parse_notification(body: bytes) -> tuple[Notification, dict[str, object]]:
     except UnicodeDecodeError as exc:
         raise PayloadError(f"body is not valid UTF-8: {exc}") from None
     try:
-        raw = json.loads(text, parse_constant=_not_json)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise PayloadError(f"body is not valid JSON: {exc}") from None
+        # msgspec is strict JSON and about three times faster; what it refuses (or cannot hold:
+        # 1e400, deep nesting, a lone surrogate) is read again by json, whose answer and
+        # messages are the reference.
+        raw = _DECODER.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        try:
+            raw = json.loads(text, parse_constant=_not_json)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise PayloadError(f"body is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise PayloadError(f"body must be a JSON object, not {type(raw).__name__}")
     version = raw.get("version")

@@ -14,8 +14,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from wedwatch.config import parse_config
 from wedwatch.forecast.history import HistoryError, parse_csv, query_range, read_csv, write_csv
 from wedwatch.forecast.series import HourlySeries
+from wedwatch.forecast.sources import SourceRequest, load_source
 
 T0 = datetime(2027, 6, 1, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -147,3 +149,34 @@ async def test_query_range_unreachable_is_a_history_error() -> None:
     async with aiohttp.ClientSession() as session:
         with pytest.raises(HistoryError, match="127.0.0.1:9"):
             await query_range(session, "http://127.0.0.1:9", "x", T0, T0 + H, timeout_seconds=2)
+
+
+async def test_configured_headers_go_to_the_configured_url_only(aiohttp_server: ServerFactory) -> None:
+    # Mimir answers 401 "no org id" without its tenant header; a token must not leak to another URL.
+    seen: list[dict[str, str]] = []
+
+    async def query_range(request: web.Request) -> web.Response:
+        seen.append({k: v for k, v in request.headers.items() if k in ("X-Scope-OrgID", "Authorization")})
+        if "X-Scope-OrgID" not in request.headers:
+            return web.Response(status=401, text="no org id\n")
+        points = [[t, "1"] for t in range(int(request.query["start"]), int(request.query["end"]) + 1, 3600)]
+        return web.json_response({"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}, "values": points}]}})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/query_range", query_range)
+    server = await aiohttp_server(app)
+    url = str(server.make_url("/"))
+    loaded = parse_config(
+        f"forecast:\n  prometheus_url: {url}\n  prometheus_headers:\n    X-Scope-OrgID: weddings\n"
+        "    Authorization: Bearer s3cret\n  series:\n    requests:\n      query: sum(x)\n"
+    )
+    now = T0 + 48 * H
+    source = await load_source(SourceRequest("requests", history_hours=24, now=now), config=loaded.config.forecast)
+    assert len(source.history) == 24
+    assert seen == [{"X-Scope-OrgID": "weddings", "Authorization": "Bearer s3cret"}]
+
+    # The same server named on the command line is "another URL": nothing configured goes with it.
+    other = url.replace("127.0.0.1", "localhost")
+    with pytest.raises(HistoryError, match="401"):
+        await load_source(SourceRequest("requests", prometheus=other, history_hours=24, now=now), config=loaded.config.forecast)
+    assert seen[-1] == {}

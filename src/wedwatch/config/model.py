@@ -183,6 +183,10 @@ class ForecastConfig(Strict):
 
     mode: Literal["recommend", "act"] = "recommend"
     prometheus_url: str | None = None
+    # Sent with every query to prometheus_url, never elsewhere: Mimir's X-Scope-OrgID (its
+    # tenant), an Authorization header for a query API behind auth. Values may be ${ENV}
+    # references; they are never logged.
+    prometheus_headers: dict[str, str] = Field(default_factory=dict)
     horizon_hours: PositiveInt = 14 * 24
     refit_interval_seconds: Seconds = 6 * 3600.0
     series: dict[str, ForecastSeries] = Field(default_factory=dict)

@@ -136,7 +136,8 @@ class Forecaster:
         for name, series in fc.series.items():
             kind: SeriesKind = "counter" if getattr(series, "kind", "gauge") == "counter" else "gauge"
             try:
-                history = await query_range(self._session, fc.prometheus_url, series.query, start, now - HOUR, kind=kind)
+                history = await query_range(self._session, fc.prometheus_url, series.query, start, now - HOUR,
+                                            kind=kind, headers=fc.prometheus_headers)  # fmt: skip
                 result = await forecast_series(
                     name, history, bookings, now=now, horizon=fc.horizon_hours, settings=self.settings,
                     bounds=self.config.actions.capacity, executor=self.executor,

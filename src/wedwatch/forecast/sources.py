@@ -96,7 +96,11 @@ async def load_source(
             f"forecast.series.{request.series}.query in the config), or --synthetic SEED"
         )
     now = floor_hour(request.now or datetime.now(UTC))
+    # The configured headers (a tenant, a token) go to the configured URL only, never to another
+    # one given with --prometheus.
+    headers = config.prometheus_headers if config is not None and url == config.prometheus_url else {}
     # The hour ending now is still filling up: the history stops an hour before.
     async with aiohttp.ClientSession() as session:
-        history = await query_range(session, url, query, now - request.history_hours * HOUR, now - HOUR, kind=request.kind)
+        history = await query_range(session, url, query, now - request.history_hours * HOUR, now - HOUR,
+                                    kind=request.kind, headers=headers)  # fmt: skip
     return Source(request.series, f"{url} {query}", history, bookings, now, warnings=notes)

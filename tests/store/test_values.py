@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wedwatch.store import Store
-from wedwatch.store.base import RawJson
+from wedwatch.store.base import RawJson, load_json
 
 INSTANTS = [
     datetime(2027, 6, 12, 13, 0, tzinfo=UTC),
@@ -108,3 +109,10 @@ async def test_naive_datetimes_are_refused(store: Store) -> None:
         )
     with pytest.raises(ValueError, match="naive datetime"):
         await store.claim_actions("w", limit=1, lease_seconds=5, now=datetime(2027, 6, 12))
+
+
+def test_load_json_reads_what_either_encoder_wrote() -> None:
+    assert load_json(b'{"numbers": [1, 2.5, null]}') == {"numbers": [1, 2.5, None]}
+    # SQLite text written before NaN became null: json.dumps wrote a bare NaN, still readable.
+    legacy = load_json('{"x": NaN, "y": 1}')
+    assert math.isnan(legacy["x"]) and legacy["y"] == 1

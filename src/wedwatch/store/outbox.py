@@ -104,7 +104,7 @@ class OutboxMethods(TransactionalStore):
                 )
         if not finishes:
             return 0
-        rows = [{**f.values(), "now": utc_now(f.finished_at)} for f in finishes]
+        rows = [{**f.values(), "now": utc_now(f.finished_at)} for f in finishes]  # refuses a naive instant
         async with self._joined(tx) as t:
             return await t.executemany("finish_action", rows)
 

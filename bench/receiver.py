@@ -518,8 +518,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         on_window = _profiling(profiler, name, store, target, mode, pid)
                         m = await load([url], [pid], mode, warmup=args.warmup, window=args.window, target=label,
                                        on_window=on_window)  # fmt: skip
+                        if profiler is not None and on_window is not None:
+                            profiler.finish()  # before the server stops: py-spy writes nothing for a vanished process
                     if profiler is not None and on_window is not None:
-                        profiler.finish()
                         summarize(profiler.outdir, name)
                     m.extra.update(facts)
                     found.setdefault((label, mode), []).append(m)

@@ -102,9 +102,10 @@ class OutboxMethods(TransactionalStore):
                 raise ValueError(
                     f"status must be one of {', '.join(FINAL_ACTION_STATUSES)}, not {finish.status!r}"
                 )
+            utc_now(finish.finished_at)  # refuses a naive instant, as every store method does
         if not finishes:
             return 0
-        rows = [{**f.values(), "now": utc_now(f.finished_at)} for f in finishes]  # refuses a naive instant
+        rows = [f.values() for f in finishes]
         async with self._joined(tx) as t:
             return await t.executemany("finish_action", rows)
 

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from wedwatch.config.model import Config
+from wedwatch.config.operations import ADDED_KEY
 from wedwatch.errors import ConfigError
 
 __all__ = ["LoadedConfig", "load_config", "parse_config", "redact_url", "ENV_PREFIX"]
@@ -28,7 +29,9 @@ _SEED_FLAGS = {
     "WEDDING_DAY_ENHANCED_MONITORING": ("features", "wedding_day_enhanced_monitoring"),
     "PREDICTIVE_SCALING_ENABLED": ("features", "predictive_scaling"),
 }
-_NESTED_REASON = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+# "field: reason" from a cross-field validator; the field may index a list and name its step
+# (`steps[1] (propagation).wait.socket`).
+_NESTED_REASON = re.compile(r"^((?:[A-Za-z_][\w.-]*|\[\d+\](?: \([a-z][a-z0-9_]*\))?)+): (.+)$", re.DOTALL)
 _REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -38,6 +41,9 @@ class LoadedConfig:
 
     config: Config
     path: Path | None
+    # Every value a ${ENV} reference brought in, and the platform's header values: never shown in
+    # debug output (`/probe?debug=true`, `wedwatch probe --verbose`).
+    secrets: tuple[str, ...] = ()
 
 
 def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> LoadedConfig:
@@ -73,12 +79,16 @@ def parse_config(
     if not isinstance(raw, dict):
         raise ConfigError(f"the top level must be a mapping, not {type(raw).__name__}", source=source)
     _apply_overrides(raw, env, source)
-    expanded = _expand(raw, env, source, ())
+    substituted: set[str] = set()
+    expanded = _expand(raw, env, source, (), substituted)
     try:
         config = Config.model_validate(expanded)
     except ValidationError as exc:
-        raise _from_validation(exc, source) from None
-    return LoadedConfig(config=_resolve_paths(config, base_dir or Path.cwd()), path=path)
+        raise _from_validation(exc, source, expanded) from None
+    secrets = substituted | set(config.platform.headers.values())
+    # Longest first, so that a secret containing another is redacted whole.
+    ordered = tuple(sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True))
+    return LoadedConfig(config=_resolve_paths(config, base_dir or Path.cwd()), path=path, secrets=ordered)
 
 
 def _apply_overrides(raw: dict[str, Any], env: Mapping[str, str], source: str) -> None:
@@ -103,11 +113,11 @@ def _apply_overrides(raw: dict[str, Any], env: Mapping[str, str], source: str) -
             node[keys[-1]] = value
 
 
-def _expand(node: Any, env: Mapping[str, str], source: str, where: tuple[str | int, ...]) -> Any:
+def _expand(node: Any, env: Mapping[str, str], source: str, where: tuple[str | int, ...], found: set[str]) -> Any:
     if isinstance(node, dict):
-        return {k: _expand(v, env, source, (*where, str(k))) for k, v in node.items()}
+        return {k: _expand(v, env, source, (*where, str(k)), found) for k, v in node.items()}
     if isinstance(node, list):
-        return [_expand(v, env, source, (*where, i)) for i, v in enumerate(node)]
+        return [_expand(v, env, source, (*where, i), found) for i, v in enumerate(node)]
     if not isinstance(node, str) or "$" not in node:
         return node
 
@@ -116,6 +126,7 @@ def _expand(node: Any, env: Mapping[str, str], source: str, where: tuple[str | i
             return "$"
         name, default = match.group(1), match.group(2)
         if name in env:
+            found.add(env[name])
             return env[name]
         if default is not None:
             return default
@@ -124,18 +135,28 @@ def _expand(node: Any, env: Mapping[str, str], source: str, where: tuple[str | i
     return _REFERENCE.sub(substitute, node)
 
 
-def _dotted(where: tuple[str | int, ...]) -> str:
+def _dotted(where: tuple[str | int, ...], raw: Any = None) -> str:
+    """`a.b[0].c`; with the raw document, a step also gets its name: `steps[0] (load).request`."""
     out = ""
+    node = raw
     for part in where:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            name = node.get("name") if isinstance(node, dict) else None
+            if isinstance(name, str) and _STEP_NAME.match(name):
+                out += f" ({name})"
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return out
 
 
-def _from_validation(exc: ValidationError, source: str) -> ConfigError:
+def _from_validation(exc: ValidationError, source: str, raw: Any = None) -> ConfigError:
     errors = exc.errors(include_url=False)
     first = errors[0]
-    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-    field = _dotted(loc) or None
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p in _DROPPED_LOC))
+    field = _dotted(loc, raw) or None
     reason = first["msg"].removeprefix("Value error, ")
     # Cross-field validators name the nested field at the front of their message.
     nested = _NESTED_REASON.match(reason) if first["type"] == "value_error" else None
@@ -155,8 +176,10 @@ def _from_validation(exc: ValidationError, source: str) -> ConfigError:
     return ConfigError(reason, source=source, field=field)
 
 
-# pydantic puts the discriminator's value into the error location of tagged unions.
-_UNION_TAGS = frozenset({"http", "command", "scale", "cache_warm", "notify", "log"})
+# pydantic puts the discriminator's value into the error location of tagged unions; operations
+# with new names live under a key of their own (ADDED_KEY) that users never write.
+_DROPPED_LOC = frozenset({"http", "command", "scale", "cache_warm", "notify", "log", ADDED_KEY})
+_STEP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:

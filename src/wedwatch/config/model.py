@@ -18,6 +18,7 @@ from wedwatch.config.operations import (
     PhotoUploadConfig,
     PollingConfig,
 )
+from wedwatch.config.platform_auth import PlatformAuthConfig
 from wedwatch.config.thresholds import (
     SeverityThresholds,
     ThresholdsConfig,
@@ -68,6 +69,8 @@ class PlatformConfig(Strict):
     # Header values may be ${ENV} references; they are never logged.
     headers: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: Seconds = 10.0  # connecting; each operation has its own deadline
+    # How probes, websockets and the calendar authenticate beyond `headers` (OAuth2 client credentials).
+    auth: PlatformAuthConfig = Field(default_factory=PlatformAuthConfig)
 
     @field_validator("base_url")
     @classmethod
@@ -237,6 +240,16 @@ class Config(Strict):
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+
+    @model_validator(mode="after")
+    def _guarantees_name_operations(self) -> Config:
+        known = self.operations.names()
+        unknown = sorted(set(self.thresholds.wedding_day.operation_seconds) - set(known))
+        if unknown:
+            raise ValueError(
+                f"thresholds.wedding_day.operation_seconds: unknown operation {unknown[0]!r} (known: {', '.join(known)})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _strategies_name_actions(self) -> Config:

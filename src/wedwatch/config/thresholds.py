@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, PositiveFloat, model_validator
 
-from wedwatch.config._base import OPERATIONS, Ratio, Seconds, Strict
+from wedwatch.config._base import Ratio, Seconds, Strict
 
 __all__ = ["SeverityThresholds", "WeddingDayGuarantees", "ThresholdsConfig"]
 
@@ -27,13 +27,6 @@ class WeddingDayGuarantees(Strict):
     operation_seconds: dict[str, Seconds] = Field(
         default_factory=lambda: {"guest_list": 1.0, "photo_upload": 5.0, "timeline_sync": 0.1}
     )
-
-    @model_validator(mode="after")
-    def _known_operations(self) -> WeddingDayGuarantees:
-        unknown = sorted(set(self.operation_seconds) - set(OPERATIONS))
-        if unknown:
-            raise ValueError(f"operation_seconds: unknown operation {unknown[0]!r} (known: {', '.join(OPERATIONS)})")
-        return self
 
 
 class ThresholdsConfig(Strict):

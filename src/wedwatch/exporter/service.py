@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -17,12 +17,14 @@ from wedwatch.calendar.phases import WeddingStatus
 from wedwatch.calendar.shard import Shard, select
 from wedwatch.calendar.watch import CalendarWatcher
 from wedwatch.config import Config, LoadedConfig, load_config
+from wedwatch.config.platform_auth import OAuth2Config
 from wedwatch.errors import WedwatchError
 from wedwatch.exporter.probes import ProbeContext, ProbeResult, run_probe
 from wedwatch.exporter.recorder import Recorder
 from wedwatch.exporter.schedule import Job, Schedule
 from wedwatch.exporter.scheduler import Scheduler
 from wedwatch.exporter.state import ExporterState
+from wedwatch.oauth2 import TokenSource
 
 if TYPE_CHECKING:
     from wedwatch.store import Store
@@ -67,9 +69,35 @@ class Exporter:
             clock=monotonic,
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing: list[TokenSource] = []
         self._reload_lock = asyncio.Lock()
         self._enabled: tuple[Config, frozenset[str]] | None = None
         self._plans_started = 0
+        self._tokens: TokenSource | None = None
+        self._auth_config: OAuth2Config | None = None
+        self._use_auth(loaded.config)
+
+    def _use_auth(self, config: Config) -> None:
+        """One OAuth2 token for every probe (a new source only when the auth settings change)."""
+        wanted = config.platform.auth.oauth2
+        if self._tokens is not None and self._auth_config == wanted:
+            return
+        self._auth_config = wanted
+        old, self._tokens = self._tokens, TokenSource(wanted, self.session) if wanted is not None else None
+        if old is not None:
+            self._closing.append(old)
+
+    @property
+    def authorization(self) -> Callable[[], Awaitable[str]] | None:
+        """The platform's Authorization header, when OAuth2 is configured."""
+        return self._tokens.authorization if self._tokens is not None else None
+
+    @property
+    def redactions(self) -> tuple[str, ...]:
+        """What debug output must never show: the config's secrets and the current token."""
+        if self._tokens is None:
+            return self.loaded.secrets
+        return (*self._tokens.secrets(), *self.loaded.secrets)
 
     @property
     def config(self) -> Config:
@@ -104,6 +132,8 @@ class Exporter:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        for tokens in [*self._closing, *([self._tokens] if self._tokens else [])]:
+            await tokens.aclose()
         if self.recorder is not None:
             await self.recorder.flush()
 
@@ -149,10 +179,12 @@ class Exporter:
             session=self.session,
             wedding=wedding,
             operation=operation,
-            config=getattr(config.operations, operation),
+            config=config.operations.get(operation),
             base_url=config.platform.base_url,
             headers=config.platform.headers,
             debug=debug,
+            authorization=self.authorization,
+            redact=self.redactions,
         )
 
     async def _run_job(self, job: Job) -> None:
@@ -191,6 +223,7 @@ class Exporter:
                 self.state.reload_successful = False
                 return False
             self.loaded = loaded
+            self._use_auth(loaded.config)
             # max_concurrency and the HTTP session's settings take effect at the next start.
             self.schedule.jitter_ratio = loaded.config.schedule.jitter_ratio
             self.state.reload_successful = True

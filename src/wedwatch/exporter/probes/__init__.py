@@ -1,49 +1,68 @@
-"""Probes of wedding operations: one module each, one signature, mapped by name here.
+"""Probes of wedding operations: one engine runs every operation's steps (DESIGN.md section 2b).
 
-Adding an operation = one module exposing `async def probe(ctx) -> ProbeResult`, one entry in
-PROBES, one test file.
+The six built-in operations are presets of the engine shipped as data (wedwatch/config/presets);
+an operation added in the config is steps too. Adding a kind of step = one function in engine.py
+and one model in config/steps.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp.http_exceptions import ContentLengthError, TransferEncodingError
 
-from wedwatch.exporter.probes import critical_path, guest_list, mobile, photo_upload, timeline_sync, vendor_notification
 from wedwatch.exporter.probes.base import REASONS, ProbeContext, ProbeFailure, ProbeResult, probe_connector
+from wedwatch.exporter.probes.engine import Sockets, run_cleanup, run_steps, run_values
+from wedwatch.exporter.probes.plan import Plan, plan_for
+from wedwatch.oauth2 import TokenError
 
-__all__ = ["PROBES", "ProbeFn", "ProbeContext", "ProbeFailure", "ProbeResult", "REASONS", "run_probe", "probe_connector"]
-
-ProbeFn = Callable[[ProbeContext], Awaitable[ProbeResult]]
-
-PROBES: dict[str, ProbeFn] = {
-    "guest_list": guest_list.probe,
-    "photo_upload": photo_upload.probe,
-    "timeline_sync": timeline_sync.probe,
-    "vendor_notification": vendor_notification.probe,
-    "mobile": mobile.probe,
-    "critical_path": critical_path.probe,
-}
+__all__ = ["ProbeContext", "ProbeFailure", "ProbeResult", "REASONS", "run_probe", "probe_connector", "plan_for", "Plan"]
 
 log = logging.getLogger(__name__)
 
 
 async def run_probe(ctx: ProbeContext) -> ProbeResult:
-    """Run the context's probe under its deadline; every way it can end becomes a ProbeResult."""
-    probe = PROBES[ctx.operation]
+    """Run the context's operation under its deadline, then its cleanup; every way it can end becomes a ProbeResult."""
+    plan = plan_for(ctx.operation, ctx.config)
+    values = run_values(ctx)
+    sockets: Sockets = {}
+    try:
+        result = await _run(ctx, plan, values, sockets)
+    finally:
+        for ws in sockets.values():
+            # Bounded: a platform that never answers the close handshake does not hold the probe.
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await ws.close()
+    if plan.cleanup:
+        # Untimed and outside the deadline (a slow delete is not a slow upload), but bounded too.
+        try:
+            async with asyncio.timeout(ctx.config.timeout_seconds):
+                await run_cleanup(ctx, plan, values)
+        except TimeoutError:
+            ctx.log(f"cleanup: not done within {ctx.config.timeout_seconds:g}s")
+    return result
+
+
+async def _run(ctx: ProbeContext, plan: Plan, values: dict[str, object], sockets: Sockets) -> ProbeResult:
     try:
         async with asyncio.timeout(ctx.config.timeout_seconds):
-            return await probe(ctx)
+            readings = await run_steps(ctx, plan, values, sockets)
+            took = ctx.elapsed()
+            ctx.log(f"succeeded in {took * 1000:.1f}ms")
+            return ProbeResult(True, took, steps=dict(ctx.steps), readings=readings)
     except ProbeFailure as exc:
         return _failed(ctx, exc.reason, str(exc))
+    except TokenError as exc:  # the token endpoint is retried with backoff by the source, not per probe
+        return _failed(ctx, "other", f"platform auth: {exc}")
     except aiohttp.ClientConnectorError as exc:
         return _failed(ctx, "connect", f"cannot connect: {exc.os_error or exc}")
     except TimeoutError:  # also aiohttp's connect and read timeouts
-        return _failed(ctx, "timeout", f"no answer within {ctx.config.timeout_seconds:g}s")
+        waiting = f" ({ctx.waiting})" if ctx.waiting else ""
+        return _failed(ctx, "timeout", f"no answer within {ctx.config.timeout_seconds:g}s{waiting}")
     except aiohttp.ClientError as exc:
         reason, what = _classify(exc)
         return _failed(ctx, reason, f"{what}: {type(exc).__name__}: {exc}")

@@ -10,9 +10,8 @@ per request, ~5 % of a probe's CPU, to deliver the two this needs (bench/probe_e
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,28 +124,31 @@ class ProbeContext:
     base_url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     debug: bool = False
+    # The platform's credentials (OAuth2): the Authorization header's value, fetched (and cached) by the caller.
+    authorization: Callable[[], Awaitable[str]] | None = None
+    # Strings never shown in debug output: every ${ENV} value of the config, tokens, secrets.
+    redact: tuple[str, ...] = ()
     log_lines: list[str] = field(default_factory=list)
     steps: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
-
-    def url(self, default_template: str, template: str | None = None) -> str:
-        """Expand a URL template ({base_url}, {wedding_id}); the operation's `url` wins if set."""
-        chosen = template or self.config.url or default_template
-        return chosen.format(base_url=self.base_url, wedding_id=self.wedding.id)
+    # What a repeating step or a wait last found wanting; a timeout's message says it.
+    waiting: str | None = None
 
     def log(self, message: str) -> None:
-        """Record a line for `/probe?debug=true` (nothing is kept unless debugging)."""
+        """Record a line for `/probe?debug=true` and `wedwatch probe --verbose` (nothing is kept unless debugging)."""
         if self.debug:
+            for secret in self.redact:
+                if secret:
+                    message = message.replace(secret, "<redacted>")
             self.log_lines.append(f"{time.perf_counter() - self.started:8.4f}s {message}")
 
     def elapsed(self) -> float:
         """Seconds since the probe started."""
         return time.perf_counter() - self.started
 
-    def ok(self, *, duration: float | None = None, **readings: float) -> ProbeResult:
-        """A successful result carrying the recorded steps and any readings."""
-        took = self.elapsed() if duration is None else duration
-        return ProbeResult(True, took, steps=dict(self.steps), readings=readings)
+    def base_headers(self) -> dict[str, str]:
+        """The platform's headers and then the operation's (without the authorization, which is awaited)."""
+        return {**self.headers, **self.config.headers}
 
     async def request(
         self,
@@ -154,14 +156,17 @@ class ProbeContext:
         url: str,
         *,
         json: Any = None,
-        data: aiohttp.FormData | None = None,
-        params: Mapping[str, str] | None = None,
+        data: Any = None,
         headers: Mapping[str, str] | None = None,
-        expect: tuple[int, ...] = (200,),
+        expect: tuple[int, ...] | None = (200,),
         record_steps: bool = True,
     ) -> HttpResponse:
-        """One HTTP exchange with a capped body; an unexpected status is an `http_status` failure."""
-        merged = {**self.headers, **self.config.headers, **(headers or {})}
+        """One HTTP exchange with a capped body; an unexpected status (unless expect is None) is an `http_status` failure."""
+        merged = {**self.headers, **self.config.headers}
+        if self.authorization is not None:
+            merged["Authorization"] = await self.authorization()
+        if headers:
+            merged.update(headers)
         timing = _Timing()
         start = time.perf_counter()
         if self.debug:
@@ -169,7 +174,7 @@ class ProbeContext:
         token = _CONNECTING.set(timing)
         try:
             async with self.session.request(
-                method, url, json=json, data=data, params=params, headers=merged, allow_redirects=False
+                method, url, json=json, data=data, headers=merged, allow_redirects=False
             ) as response:
                 headers_at = time.perf_counter()
                 body = await _read_capped(response, self.config.max_body_bytes)
@@ -190,13 +195,9 @@ class ProbeContext:
             self.log(f"-> {status}, {len(body)} bytes, " + ", ".join(f"{k}={v * 1000:.1f}ms" for k, v in steps.items()))
         if record_steps:
             self.steps.update(steps)
-        if status not in expect:
+        if expect is not None and status not in expect:
             raise ProbeFailure("http_status", f"{method} {url}: HTTP {status}, expected {'/'.join(map(str, expect))}")
         return HttpResponse(status, body, response_headers, steps)
-
-    async def poll(self, interval: float) -> None:
-        """Wait between polls; the probe's deadline still applies."""
-        await asyncio.sleep(interval)
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:

@@ -5,7 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Protocol
 
-from wedwatch.commands import backtest, check, dashboards, demo, exporter, forecast, platform, receiver, rules, weddings
+from wedwatch.commands import (
+    backtest,
+    check,
+    dashboards,
+    demo,
+    exporter,
+    forecast,
+    platform,
+    probe,
+    receiver,
+    rules,
+    weddings,
+)
 
 __all__ = ["COMMANDS", "Command"]
 
@@ -28,6 +40,7 @@ COMMANDS: dict[str, Command] = {
     "exporter": exporter,
     "forecast": forecast,
     "platform": platform,
+    "probe": probe,
     "receiver": receiver,
     "rules": rules,
     "weddings": weddings,

@@ -31,7 +31,7 @@ _SEED_FLAGS = {
 }
 # "field: reason" from a cross-field validator; the field may index a list and name its step
 # (`steps[1] (propagation).wait.socket`).
-_NESTED_REASON = re.compile(r"^((?:[A-Za-z_][\w.-]*|\[\d+\](?: \([a-z][a-z0-9_]*\))?)+): (.+)$", re.DOTALL)
+_NESTED_REASON = re.compile(r"^((?:\.?[A-Za-z_][\w.-]*|\[\d+\](?: \([a-z][a-z0-9_]*\))?)+): (.+)$", re.DOTALL)
 _REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -178,7 +178,7 @@ def _from_validation(exc: ValidationError, source: str, raw: Any = None) -> Conf
 
 # pydantic puts the discriminator's value into the error location of tagged unions; operations
 # with new names live under a key of their own (ADDED_KEY) that users never write.
-_DROPPED_LOC = frozenset({"http", "command", "scale", "cache_warm", "notify", "log", ADDED_KEY})
+_DROPPED_LOC = frozenset({"http", "command", "scale", "cache_warm", "notify", "log", ADDED_KEY, "[key]"})
 _STEP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

@@ -67,6 +67,8 @@ class OperationConfig(Strict):
     builtin: ClassVar[str | None] = None
     # Options that only adjust the preset, so they make no sense beside `steps`.
     preset_options: ClassVar[tuple[str, ...]] = ("url",)
+    # Whether steps may `record` critical-path readings.
+    records: ClassVar[bool] = False
 
     @model_validator(mode="after")
     def _fill_steps(self) -> OperationConfig:
@@ -85,7 +87,7 @@ class OperationConfig(Strict):
                 raise ValueError("steps: an operation needs at least one step")
         if self.cleanup is None:
             object.__setattr__(self, "cleanup", [])
-        check_scopes(self.run_steps, self.cleanup_steps)
+        check_scopes(self.run_steps, self.cleanup_steps, records=self.records)
         return self
 
     def _adjust(self, document: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +179,7 @@ class CriticalPathConfig(OperationConfig):
     """critical_path: read the day's live status; `record` makes the critical-path gauges."""
 
     builtin: ClassVar[str | None] = "critical_path"
+    records: ClassVar[bool] = True
 
 
 class OperationsConfig(Strict):

@@ -49,6 +49,14 @@ _CHECKS = ("count", "equals", "not_equals", "less_than", "greater_than", "matche
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _path(value: str) -> str:
     compile_path(value)
     return value
@@ -84,6 +92,10 @@ class Assertion(Strict):
         if len(given) != 1:
             shown = " and ".join(given) if given else "none"
             raise ValueError(f"an assertion takes exactly one of {', '.join(_CHECKS)} (got {shown})")
+        expected = self.expected
+        if given[0] in ("count", "less_than", "greater_than") and isinstance(expected, str):
+            if not parse_template(expected).names and not _is_number(expected):
+                raise ValueError(f"{given[0]}: {expected!r} is neither a number nor a template")
         return self
 
     @property
@@ -215,7 +227,7 @@ def step_label(section: str, index: int, step: Step) -> str:
     return f"{section}[{index}]" + (f" ({step.name})" if step.name else "")
 
 
-def check_scopes(steps: list[Step], cleanup: list[Step], *, extra: tuple[str, ...] = ()) -> None:
+def check_scopes(steps: list[Step], cleanup: list[Step], *, records: bool = False, extra: tuple[str, ...] = ()) -> None:
     """Templates name only run variables and earlier captures; waits follow their socket; names are unique.
 
     Raises ValueError("steps[i] (name).field: reason"), the loader's form for a nested field.
@@ -234,6 +246,8 @@ def check_scopes(steps: list[Step], cleanup: list[Step], *, extra: tuple[str, ..
                 names.add(step.name)
             if step.record is not None and section == "cleanup":
                 raise ValueError(f"{where}.record: cleanup steps record nothing")
+            if step.record is not None and not records:
+                raise ValueError(f"{where}.record: only the critical_path operation records readings")
             for field, names_used in _templates(step):
                 unknown = sorted(names_used - known)
                 if unknown:

@@ -8,7 +8,6 @@ import html
 import logging
 from collections.abc import AsyncIterator
 
-import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.gc_collector import GCCollector
@@ -20,7 +19,7 @@ from wedwatch.calendar.shard import Shard
 from wedwatch.config import LoadedConfig
 from wedwatch.errors import StoreError
 from wedwatch.exporter.exposition import CONTENT_TYPE, render_chunks
-from wedwatch.exporter.probes import probe_connector
+from wedwatch.exporter.probes import probe_session
 from wedwatch.exporter.recorder import Recorder
 from wedwatch.exporter.service import Exporter
 from wedwatch.web import tune_gc
@@ -72,13 +71,7 @@ def create_app(
 def _exporter_ctx(loaded: LoadedConfig, *, record: bool, schedule: bool, shard: Shard | None):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         config = loaded.config
-        session = aiohttp.ClientSession(
-            connector=probe_connector(limit=config.schedule.max_concurrency * 2),
-            # Each probe's own deadline (operations.*.timeout_seconds) bounds the whole exchange;
-            # the platform's timeout bounds connecting.
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=config.platform.timeout_seconds),
-            headers={"User-Agent": f"wedwatch/{__version__}"},
-        )
+        session = probe_session(limit=config.schedule.max_concurrency * 2, connect_timeout=config.platform.timeout_seconds)
         store = None
         if record or config.calendar.store:
             from wedwatch.store import open_store

@@ -14,12 +14,19 @@ import logging
 import aiohttp
 from aiohttp.http_exceptions import ContentLengthError, TransferEncodingError
 
-from wedwatch.exporter.probes.base import REASONS, ProbeContext, ProbeFailure, ProbeResult, probe_connector
+from wedwatch.exporter.probes.base import (
+    REASONS,
+    ProbeContext,
+    ProbeFailure,
+    ProbeResult,
+    probe_connector,
+    probe_session,
+)
 from wedwatch.exporter.probes.engine import Sockets, run_cleanup, run_steps, run_values
 from wedwatch.exporter.probes.plan import Plan, plan_for
 from wedwatch.oauth2 import TokenError
 
-__all__ = ["ProbeContext", "ProbeFailure", "ProbeResult", "REASONS", "run_probe", "probe_connector", "plan_for", "Plan"]
+__all__ = ["ProbeContext", "ProbeFailure", "ProbeResult", "REASONS", "run_probe", "probe_connector", "probe_session", "plan_for", "Plan"]
 
 log = logging.getLogger(__name__)
 

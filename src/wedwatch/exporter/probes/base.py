@@ -30,6 +30,7 @@ __all__ = [
     "HttpResponse",
     "ProbeConnector",
     "probe_connector",
+    "probe_session",
     "REASONS",
 ]
 
@@ -111,6 +112,19 @@ def probe_connector(*, limit: int) -> ProbeConnector:
     # The pool limit only guards against runaway fan-out; it is set above the scheduler's own
     # concurrency so that a probe never waits for a connection inside its `connect` step.
     return ProbeConnector(force_close=True, limit=limit)
+
+
+def probe_session(*, limit: int, connect_timeout: float) -> aiohttp.ClientSession:
+    """The HTTP session probes run on: the timed connector, no total timeout (each operation has its deadline)."""
+    from wedwatch import __version__
+
+    return aiohttp.ClientSession(
+        connector=probe_connector(limit=limit),
+        # Each probe's own deadline (operations.*.timeout_seconds) bounds the whole exchange;
+        # the platform's timeout bounds connecting.
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout),
+        headers={"User-Agent": f"wedwatch/{__version__}"},
+    )
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """`make soak`: 30 minutes of a simulated Saturday against real Prometheus and Alertmanager.
 
 Every part runs as its own process on free loopback ports, wired as `wedwatch demo` wires them
-(its config and its LocalStack, see `wedwatch.commands.demo`): `wedwatch platform`, `wedwatch
+(its config and its LocalStack, see `wedwatch.demo`): `wedwatch platform`, `wedwatch
 exporter`, `wedwatch receiver` (SQLite, or a fresh schema on `--store-url postgresql://…`),
 Prometheus with the project's rules and Alertmanager routing to the receiver. The rules' windows
 and `for:` are divided by `--time-compression` (10, as the demo), and so are the receiver's
@@ -62,9 +62,8 @@ from aiohttp import web
 
 from wedwatch.calendar import Wedding
 from wedwatch.calendar.demo import todays_weddings
-from wedwatch.commands.demo import demo_config, local_stack, write_files
 from wedwatch.config import load_config
-from wedwatch.localstack import LocalStack
+from wedwatch.demo import LocalStack, demo_config, local_stack, write_files
 
 HOUR = timedelta(hours=1)
 WATCHED = ("scale", "cache_warm", "page")  # actions whose every run reaches the sink

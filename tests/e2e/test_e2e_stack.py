@@ -27,8 +27,8 @@ from e2e_support import eventually, free_port, serve
 
 from wedwatch.calendar import Wedding, parse_calendar
 from wedwatch.config import load_config
+from wedwatch.demo import ALERTMANAGER_NAMES, PROMETHEUS_NAMES, LocalStack, find_binary
 from wedwatch.exporter.app import create_app as exporter_app
-from wedwatch.localstack import ALERTMANAGER_NAMES, PROMETHEUS_NAMES, LocalStack, find_binary
 from wedwatch.platform import PlatformSettings
 from wedwatch.platform import create_app as platform_app
 from wedwatch.receiver.app import RECEIVER_KEY

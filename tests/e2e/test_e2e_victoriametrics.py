@@ -28,18 +28,18 @@ from e2e_support import eventually, free_port, serve
 from wedwatch.calendar import parse_calendar
 from wedwatch.cli import main
 from wedwatch.config import load_config
-from wedwatch.exporter.app import create_app as exporter_app
-from wedwatch.forecast.forecaster import Forecaster
-from wedwatch.forecast.history import query_range
-from wedwatch.forecast.series import HOUR, HourlySeries, floor_hour
-from wedwatch.forecast.synthetic import generate_history
-from wedwatch.localstack import (
+from wedwatch.demo import (
     ALERTMANAGER_NAMES,
     PROMETHEUS_NAMES,
     VICTORIAMETRICS_NAMES,
     LocalStack,
     find_binary,
 )
+from wedwatch.exporter.app import create_app as exporter_app
+from wedwatch.forecast.forecaster import Forecaster
+from wedwatch.forecast.history import query_range
+from wedwatch.forecast.series import HOUR, HourlySeries, floor_hour
+from wedwatch.forecast.synthetic import generate_history
 from wedwatch.platform import PlatformSettings
 from wedwatch.platform import create_app as platform_app
 from wedwatch.receiver.app import create_app as receiver_app

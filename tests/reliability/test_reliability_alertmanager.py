@@ -21,7 +21,7 @@ import yaml
 from reliability_support import TOKEN, free_port, stop_process
 from tcp_proxy import TcpProxy
 
-from wedwatch.localstack import ALERTMANAGER_NAMES, find_binary
+from wedwatch.demo import ALERTMANAGER_NAMES, find_binary
 from wedwatch.store import open_store_ctx
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]

@@ -1,4 +1,4 @@
-"""Prometheus and Alertmanager on loopback, wired to wedwatch: for the demo and the end-to-end tests.
+"""Prometheus and Alertmanager on loopback, wired to wedwatch: for the demo, the soak and the end-to-end tests.
 
 Debian names the binaries `prometheus` and `prometheus-alertmanager` (upstream: `alertmanager`).
 Alertmanager runs without clustering (`--cluster.listen-address=`), otherwise it waits for a
@@ -9,6 +9,10 @@ With `victoriametrics_port` set, VictoriaMetrics (Debian's `victoria-metrics`; u
 binary is `victoria-metrics-prod`) runs beside them as the long-term store and Prometheus
 remote-writes every sample to it. Its default retention is one month, shorter than the year of
 history the forecaster asks for, so the stack sets one (docs/long-term-storage.md).
+
+The Alertmanager config it patches is package data (`alertmanager.yml` beside this module, a
+byte-for-byte copy of examples/alertmanager.yml that tests/demo/test_demo_stack.py holds equal), so
+an installed wedwatch runs the demo without the repository.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +47,9 @@ __all__ = [
 PROMETHEUS_NAMES = ("prometheus",)
 ALERTMANAGER_NAMES = ("prometheus-alertmanager", "alertmanager")
 VICTORIAMETRICS_NAMES = ("victoria-metrics", "victoria-metrics-prod")
-# The example Alertmanager config of the repository, which the local stack patches (URLs, waits).
-EXAMPLE_ALERTMANAGER = Path(__file__).resolve().parents[2] / "examples" / "alertmanager.yml"
+# The example Alertmanager config (examples/alertmanager.yml, shipped as package data), which the
+# local stack patches (URLs, waits).
+EXAMPLE_ALERTMANAGER = resources.files("wedwatch.demo").joinpath("alertmanager.yml")
 
 
 def find_binary(names: tuple[str, ...]) -> str | None:
@@ -124,7 +130,7 @@ class LocalStack:
 
     def _alertmanager_config(self, token: Path) -> dict[str, Any]:
         try:
-            document: dict[str, Any] = yaml.safe_load(EXAMPLE_ALERTMANAGER.read_text())
+            document: dict[str, Any] = yaml.safe_load(EXAMPLE_ALERTMANAGER.read_text(encoding="utf-8"))
         except OSError as exc:
             raise WedwatchError(f"cannot read the example Alertmanager config {EXAMPLE_ALERTMANAGER}: {exc}") from exc
         route = document["route"]

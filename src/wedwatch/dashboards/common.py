@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wedwatch.config.model import OPERATIONS, Config
+from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import Json, Panel, Target
 from wedwatch.rules import BURN_WINDOWS
 from wedwatch.rules.common import num
-from wedwatch.rules.wedding_day import latency_guarantees
+from wedwatch.rules.wedding_day import latency_guarantees, operation_guarantees
 
 __all__ = [
     "BURN_UNIT",
@@ -132,8 +132,8 @@ def budget_steps() -> tuple[tuple[float | None, str], ...]:
 
 def guarantee_seconds(config: Config) -> dict[str, float]:
     """The wedding-day latency guarantee of every operation."""
-    g = config.thresholds.wedding_day
-    return {op: g.operation_seconds.get(op, g.response_seconds) for op in OPERATIONS}
+    own = operation_guarantees(config)
+    return {op: own.get(op, config.thresholds.wedding_day.response_seconds) for op in config.operations.names()}
 
 
 def guarantee_share(config: Config, metric: str, matchers: str) -> str:

@@ -10,22 +10,34 @@ guarantee becomes `high` (scale and optimise) without paging anyone; the budget 
 
 from __future__ import annotations
 
-from wedwatch.config.model import OPERATIONS, Config
+from wedwatch.config.model import Config
 from wedwatch.rules.burnrate import burn_rate_alerts
 from wedwatch.rules.common import AlertingRule, RuleGroup, alert_rule, human_seconds, num
 from wedwatch.rules.names import OPERATION_P95, SEED_RATE_WINDOW, WEDDING_P95, WEDDING_QUANTILE_WINDOW
 
-__all__ = ["wedding_day_groups", "latency_guarantees", "GUARANTEE_FOR", "GUARANTEE_SEVERITY"]
+__all__ = ["wedding_day_groups", "latency_guarantees", "operation_guarantees", "GUARANTEE_FOR", "GUARANTEE_SEVERITY"]
 
 GUARANTEE_FOR = "5m"
 GUARANTEE_SEVERITY = "medium"
 
 
+def operation_guarantees(config: Config) -> dict[str, float]:
+    """The operations with a latency guarantee of their own: thresholds' operation_seconds, then each operation's guarantee_seconds."""
+    g = config.thresholds.wedding_day
+    own: dict[str, float] = {}
+    for op in config.operations.names():
+        seconds = g.operation_seconds.get(op, config.operations.get(op).guarantee_seconds)
+        if seconds is not None:
+            own[op] = seconds
+    return own
+
+
 def latency_guarantees(config: Config) -> list[tuple[str, float]]:
     """(operation matcher, seconds) pairs: each specific operation, then the rest at response_seconds."""
     g = config.thresholds.wedding_day
-    specific = [op for op in OPERATIONS if op in g.operation_seconds]
-    pairs = [(f'operation="{op}"', g.operation_seconds[op]) for op in specific]
+    own = operation_guarantees(config)
+    specific = list(own)
+    pairs = [(f'operation="{op}"', own[op]) for op in specific]
     # Every operation without its own guarantee gets the general one; a regex keeps new
     # operations covered without regenerating.
     rest = f'operation!~"{"|".join(specific)}"' if specific else 'operation=~".+"'
@@ -38,10 +50,9 @@ def _guarantee_text(config: Config) -> str:
     # description picks the operation's own guarantee with a Go template conditional.
     g = config.thresholds.wedding_day
     text = ""
-    for op in OPERATIONS:
-        if op in g.operation_seconds:
-            keyword = "if" if not text else "else if"
-            text += f'{{{{ {keyword} eq $labels.operation "{op}" }}}}{human_seconds(g.operation_seconds[op])}'
+    for op, seconds in operation_guarantees(config).items():
+        keyword = "if" if not text else "else if"
+        text += f'{{{{ {keyword} eq $labels.operation "{op}" }}}}{human_seconds(seconds)}'
     if not text:
         return human_seconds(g.response_seconds)
     return text + f"{{{{ else }}}}{human_seconds(g.response_seconds)}{{{{ end }}}}"

@@ -133,3 +133,14 @@ def test_burn_windows_match_the_documented_arithmetic(severity: str, spent: floa
     (window,) = [w for w in BURN_WINDOWS if w.severity == severity]
     assert window.budget_spent() == pytest.approx(spent)
     assert window.exhaustion_seconds() == pytest.approx(lasts_seconds)
+
+
+def test_a_configured_operation_gets_its_own_wedding_day_guarantee() -> None:
+    step = {"name": "load", "request": {"url": "{base_url}/rest/v1/rsvps"}}
+    config = Config.model_validate(
+        {"operations": {"rsvp": {"guarantee_seconds": 0.75, "steps": [step]}, "seating": {"steps": [step]}}}
+    )
+    exprs = "\n".join(_exprs(dict(rule_files(config))))
+    assert 'operation="rsvp"} > 0.75' in exprs
+    # Without its own guarantee a new operation is held to response_seconds with every other one.
+    assert 'operation!~"guest_list|photo_upload|timeline_sync|rsvp"} > 0.5' in exprs

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from wedwatch.calendar import Wedding
-from wedwatch.platform import admin, guests, mobile, photos, status, timeline, vendors
+from wedwatch.platform import admin, guests, mobile, photos, status, supabase, timeline, vendors
 from wedwatch.platform.admin import admin_auth_middleware
 from wedwatch.platform.faults import FAULTS, FaultTable
 from wedwatch.platform.guests import GUESTS, GuestBook
@@ -21,6 +21,7 @@ from wedwatch.platform.vendors import OUTBOX, Outbox
 __all__ = ["create_app"]
 
 _routes = web.RouteTableDef()
+_common = web.RouteTableDef()
 
 
 @_routes.get("/api/weddings")
@@ -29,7 +30,7 @@ async def list_weddings(request: web.Request) -> web.StreamResponse:
     return web.json_response({"weddings": [w.to_dict() for w in request.config_dict[WEDDINGS].values()]})
 
 
-@_routes.get("/-/healthy")
+@_common.get("/-/healthy")
 async def healthy(request: web.Request) -> web.StreamResponse:
     """Liveness, as Prometheus answers it."""
     return web.Response(text="wedwatch platform is Healthy.\n")
@@ -41,7 +42,7 @@ def create_app(
     settings: PlatformSettings | None = None,
     clock: Clock = utc_now,
 ) -> web.Application:
-    """A platform serving `weddings`; `clock` drives phases and every simulated delay."""
+    """A platform serving `weddings` in `settings.dialect`; `clock` drives phases and every simulated delay."""
     settings = settings or PlatformSettings()
     app = web.Application(
         # error_middleware is outermost so that a refused token is answered in JSON too.
@@ -63,17 +64,21 @@ def create_app(
         delivery_seconds=settings.notification_delivery_seconds,
         max_per_wedding=settings.notification_max_per_wedding,
     )
-    for module_routes in (
-        _routes,
-        guests.routes,
-        photos.routes,
-        timeline.routes,
-        vendors.routes,
-        mobile.routes,
-        status.routes,
-        admin.routes,
-    ):
-        app.add_routes(module_routes)
+    app.add_routes(_common)
+    app.add_routes(admin.routes)
+    if settings.dialect == "supabase":
+        supabase.setup(app)
+    else:
+        for module_routes in (
+            _routes,
+            guests.routes,
+            photos.routes,
+            timeline.routes,
+            vendors.routes,
+            mobile.routes,
+            status.routes,
+        ):
+            app.add_routes(module_routes)
 
     async def release_hangs(_: web.Application) -> None:
         # on_shutdown runs before the server waits for in-flight handlers: hung requests end here.

@@ -1,21 +1,32 @@
-"""Knobs of the platform stand-in: simulated latencies, propagation delays and memory caps."""
+"""Knobs of the platform stand-in: its dialect, simulated latencies, propagation delays and memory caps."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-__all__ = ["PlatformSettings"]
+__all__ = ["DEFAULT_API_KEY", "DIALECTS", "Dialect", "PlatformSettings"]
 
 _Delay = Annotated[float, Field(ge=0, le=3600)]
 _Count = Annotated[int, Field(gt=0)]
+
+# The APIs the stand-in can speak: its own (`/api/...`) or Supabase's (`/rest/v1`, `/storage/v1`,
+# `/realtime/v1`; see wedwatch.platform.supabase). Both serve the same weddings and the same state.
+Dialect = Literal["wedwatch", "supabase"]
+DIALECTS: tuple[Dialect, ...] = ("wedwatch", "supabase")
+# The supabase dialect's key when none is configured: fine on a laptop, documented, never a secret.
+DEFAULT_API_KEY = "wedwatch-local-anon-key"
 
 
 class PlatformSettings(BaseModel):
     """How the stand-in behaves; the defaults look like a healthy platform and keep tests fast."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dialect: Dialect = "wedwatch"
+    # The supabase dialect requires it as `apikey` (and as `Authorization: Bearer`) on every request.
+    api_key: SecretStr = SecretStr(DEFAULT_API_KEY)
 
     # Seeds the fault dice and the fake guest lists, so a run can be replayed exactly.
     seed: int = 0

@@ -1,5 +1,6 @@
 """Weddings, their phases and where the calendar comes from."""
 
+from wedwatch.calendar.mapping import CalendarMapping
 from wedwatch.calendar.model import EntryError, Wedding, parse_entry
 from wedwatch.calendar.phases import (
     LIVE_PHASES,
@@ -23,6 +24,7 @@ from wedwatch.calendar.sources import (
 
 __all__ = [
     "CalendarLoad",
+    "CalendarMapping",
     "EntryError",
     "LIVE_PHASES",
     "Phase",

@@ -1,7 +1,8 @@
 """Calendar sources: a YAML/JSON file, the store's `weddings` table, or the platform's API.
 
 A source that cannot be read at all raises CalendarError; a bad entry inside a readable source
-is reported as an EntryError and the good entries still load.
+is reported as an EntryError and the good entries still load. A file or URL calendar of another
+shape is read through a CalendarMapping (`calendar.items`, `calendar.fields`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiohttp
 import yaml
 
-from wedwatch.calendar.model import EntryError, Wedding, parse_entry
+from wedwatch.calendar.mapping import CalendarMapping
+from wedwatch.calendar.model import EntryError, Wedding
 from wedwatch.config.model import CalendarConfig
 from wedwatch.errors import CalendarError
 from wedwatch.httpio import read_capped
@@ -46,21 +48,19 @@ class CalendarLoad:
     errors: list[EntryError] = field(default_factory=list)
 
 
-def parse_calendar(data: Any, *, source: str, strict: bool = True) -> CalendarLoad:
-    """Parse a decoded calendar: a list of entries or a mapping with a `weddings` list."""
-    if isinstance(data, Mapping):
-        if "weddings" not in data:
-            raise CalendarError(f"{source}: expected a `weddings` list at the top level")
-        data = data["weddings"]
-    if data is None:
-        data = []
-    if not isinstance(data, list):
-        raise CalendarError(f"{source}: `weddings` must be a list, not {type(data).__name__}")
+_OWN_SHAPE = CalendarMapping()
+
+
+def parse_calendar(
+    data: Any, *, source: str, strict: bool = True, mapping: CalendarMapping | None = None
+) -> CalendarLoad:
+    """Parse a decoded calendar: a list of entries or a mapping with a `weddings` list, or as `mapping` says."""
+    mapping = mapping or _OWN_SHAPE
     weddings: list[Wedding] = []
     errors: list[EntryError] = []
     seen: set[str] = set()
-    for index, raw in enumerate(data):
-        parsed = parse_entry(index, raw, strict=strict)
+    for index, raw in enumerate(mapping.entries(data, source=source)):
+        parsed = mapping.parse(index, raw, strict=strict)
         if isinstance(parsed, EntryError):
             errors.append(parsed)
         elif parsed.id in seen:
@@ -71,7 +71,7 @@ def parse_calendar(data: Any, *, source: str, strict: bool = True) -> CalendarLo
     return CalendarLoad(source=source, weddings=weddings, errors=errors)
 
 
-def load_calendar_file(path: str | Path) -> CalendarLoad:
+def load_calendar_file(path: str | Path, *, mapping: CalendarMapping | None = None) -> CalendarLoad:
     """Read a YAML or JSON calendar file (JSON is YAML, so one parser serves both)."""
     file = Path(path)
     try:
@@ -82,7 +82,7 @@ def load_calendar_file(path: str | Path) -> CalendarLoad:
         data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise CalendarError(f"{file}: not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}") from exc
-    return parse_calendar(data, source=str(file))
+    return parse_calendar(data, source=str(file), mapping=mapping)
 
 
 async def load_calendar_url(
@@ -92,6 +92,7 @@ async def load_calendar_url(
     *,
     timeout_seconds: float = 30.0,
     max_bytes: int = MAX_CALENDAR_BYTES,
+    mapping: CalendarMapping | None = None,
 ) -> CalendarLoad:
     """GET a JSON calendar from the platform; unknown fields in its entries are ignored."""
     timeout = aiohttp.ClientTimeout(total=timeout_seconds)
@@ -108,7 +109,7 @@ async def load_calendar_url(
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CalendarError(f"{url}: not valid JSON: {exc}") from exc
-    return parse_calendar(data, source=url, strict=False)
+    return parse_calendar(data, source=url, strict=False, mapping=mapping)
 
 
 class _WeddingRows(Protocol):
@@ -128,14 +129,18 @@ async def load_calendar(
     session: aiohttp.ClientSession | None = None,
 ) -> CalendarLoad:
     """Load the calendar from the configured source."""
+    mapping = CalendarMapping.from_config(config)
     if config.file:
         # A big YAML calendar takes a while to parse; keep the event loop free meanwhile.
-        return await asyncio.to_thread(load_calendar_file, config.file)
+        return await asyncio.to_thread(load_calendar_file, config.file, mapping=mapping)
     if config.url:
+        if "{base_url}" in config.url:
+            # A Config built in code rather than read by load_config, which fills it from platform.base_url.
+            raise CalendarError(f"{config.url}: {{base_url}} is not filled in")
         if session is not None:
-            return await load_calendar_url(session, config.url, config.headers)
+            return await load_calendar_url(session, config.url, config.headers, mapping=mapping)
         async with aiohttp.ClientSession() as own:
-            return await load_calendar_url(own, config.url, config.headers)
+            return await load_calendar_url(own, config.url, config.headers, mapping=mapping)
     if config.store:
         if store is None:
             raise CalendarError("calendar.store is set but no store is open")

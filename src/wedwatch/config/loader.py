@@ -189,6 +189,10 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     updates: dict[str, Any] = {}
     if config.calendar.file:
         updates["calendar"] = config.calendar.model_copy(update={"file": resolve(config.calendar.file)})
+    if config.calendar.url:
+        # Filled here, once, so that every reader of the calendar (exporter, forecaster, CLI) gets the same URL.
+        url = config.calendar.url_for(config.platform.base_url)
+        updates["calendar"] = config.calendar.model_copy(update={"url": url})
     if config.store.url.startswith("sqlite:///"):
         db = config.store.url.removeprefix("sqlite:///")
         if db and db != ":memory:":

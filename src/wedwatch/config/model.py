@@ -9,6 +9,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from wedwatch.config._base import OPERATIONS, Seconds, Strict
 from wedwatch.config.actions import BUILTIN_ACTIONS, ActionsConfig
+from wedwatch.config.calendar import CalendarConfig
 from wedwatch.config.forecast import BacktestSettings, CapacityModel, ModelSettings, PlanSettings
 from wedwatch.config.operations import (
     GuestListConfig,
@@ -78,36 +79,6 @@ class PlatformConfig(Strict):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must start with http:// or https://, got {value!r}")
         return value.rstrip("/")
-
-
-class CalendarConfig(Strict):
-    """Where the weddings come from: exactly one of file, store, url."""
-
-    file: str | None = None
-    store: bool = False
-    url: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    refresh_interval_seconds: Seconds = 60.0
-
-    @model_validator(mode="after")
-    def _one_source(self) -> CalendarConfig:
-        chosen = [name for name, on in (("file", self.file), ("store", self.store), ("url", self.url)) if on]
-        if len(chosen) > 1:
-            raise ValueError(f"choose one calendar source, not {' and '.join(chosen)}")
-        if self.url is not None and not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
-        return self
-
-    @property
-    def source(self) -> str:
-        """The configured source's name, `none` when nothing is configured."""
-        if self.file:
-            return "file"
-        if self.store:
-            return "store"
-        if self.url:
-            return "url"
-        return "none"
 
 
 _DEFAULT_INTERVALS: dict[Phase, float] = {

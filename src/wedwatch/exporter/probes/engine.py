@@ -166,7 +166,10 @@ async def _websocket_step(
 ) -> None:
     assert step.url is not None and step.socket is not None
     url = step.url.render_str(values)
-    headers = {**ctx.base_headers(), **{k: t.render_str(values) for k, t in step.headers}}
+    headers = ctx.base_headers()
+    if ctx.authorization is not None:
+        headers["Authorization"] = await ctx.authorization()
+    headers.update({k: t.render_str(values) for k, t in step.headers})
     ctx.log(f"{step.label}: open websocket {url}")
     try:
         ws = await ctx.session.ws_connect(url, headers=headers, max_msg_size=ctx.config.max_body_bytes, autoping=True)

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from wedwatch.calendar import Wedding
 from wedwatch.cli import main
 from wedwatch.config import LoadedConfig, load_config
-from wedwatch.exporter.probes import ProbeContext, ProbeResult, probe_session, run_probe
+from wedwatch.exporter.probes import ProbeResult, probe_context, probe_session, run_probe
 
 KEY = "sk-test-4f8a9c2e71"
 
@@ -140,16 +140,7 @@ def configure(tmp_path: Path, weddings: list[Wedding], platform: Platform) -> Co
 async def _probe(loaded: LoadedConfig, wedding: Wedding, operation: str, *, debug: bool = True) -> tuple[ProbeResult, list[str]]:
     config = loaded.config
     async with probe_session(limit=8, connect_timeout=5) as session:
-        ctx = ProbeContext(
-            session=session,
-            wedding=wedding,
-            operation=operation,
-            config=config.operations.get(operation),
-            base_url=config.platform.base_url,
-            headers=config.platform.headers,
-            debug=debug,
-            redact=loaded.secrets,
-        )
+        ctx = probe_context(session, config, wedding, operation, debug=debug, redact=loaded.secrets)
         return await run_probe(ctx), ctx.log_lines
 
 

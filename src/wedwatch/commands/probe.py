@@ -15,7 +15,7 @@ from typing import TextIO
 from wedwatch.commands._common import add_config_flag, config_from_args, read_calendar
 from wedwatch.config import LoadedConfig
 from wedwatch.errors import ConfigError
-from wedwatch.exporter.probes import ProbeContext, ProbeResult, probe_session, run_probe
+from wedwatch.exporter.probes import ProbeResult, probe_context, probe_session, run_probe
 from wedwatch.oauth2 import TokenSource
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -54,17 +54,8 @@ async def probe_once(loaded: LoadedConfig, wedding_id: str, operation: str, *, v
         oauth2 = config.platform.auth.oauth2
         tokens = TokenSource(oauth2, session) if oauth2 is not None else None
         try:
-            ctx = ProbeContext(
-                session=session,
-                wedding=wedding,
-                operation=operation,
-                config=config.operations.get(operation),
-                base_url=config.platform.base_url,
-                headers=config.platform.headers,
-                debug=verbose,
-                authorization=tokens.authorization if tokens else None,
-                redact=loaded.secrets,
-            )
+            authorization = tokens.authorization if tokens else None
+            ctx = probe_context(session, config, wedding, operation, debug=verbose, authorization=authorization, redact=loaded.secrets)
             result = await run_probe(ctx)
             if tokens is not None:  # the token fetched during the run is redacted too
                 ctx.redact = (*tokens.secrets(), *loaded.secrets)

@@ -19,7 +19,7 @@ from wedwatch.calendar.watch import CalendarWatcher
 from wedwatch.config import Config, LoadedConfig, load_config
 from wedwatch.config.platform_auth import OAuth2Config
 from wedwatch.errors import WedwatchError
-from wedwatch.exporter.probes import ProbeContext, ProbeResult, run_probe
+from wedwatch.exporter.probes import ProbeContext, ProbeResult, probe_context, run_probe
 from wedwatch.exporter.recorder import Recorder
 from wedwatch.exporter.schedule import Job, Schedule
 from wedwatch.exporter.scheduler import Scheduler
@@ -175,16 +175,8 @@ class Exporter:
 
     def _context(self, wedding: Wedding, operation: str, *, debug: bool = False) -> ProbeContext:
         config = self.config
-        return ProbeContext(
-            session=self.session,
-            wedding=wedding,
-            operation=operation,
-            config=config.operations.get(operation),
-            base_url=config.platform.base_url,
-            headers=config.platform.headers,
-            debug=debug,
-            authorization=self.authorization,
-            redact=self.redactions,
+        return probe_context(
+            self.session, config, wedding, operation, debug=debug, authorization=self.authorization, redact=self.redactions
         )
 
     async def _run_job(self, job: Job) -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp.http_exceptions import ContentLengthError, TransferEncodingError
 
+from wedwatch.calendar.model import Wedding
+from wedwatch.config.model import Config
 from wedwatch.exporter.probes.base import (
     REASONS,
     ProbeContext,
@@ -26,9 +29,33 @@ from wedwatch.exporter.probes.engine import Sockets, run_cleanup, run_steps, run
 from wedwatch.exporter.probes.plan import Plan, plan_for
 from wedwatch.oauth2 import TokenError
 
-__all__ = ["ProbeContext", "ProbeFailure", "ProbeResult", "REASONS", "run_probe", "probe_connector", "probe_session", "plan_for", "Plan"]
+__all__ = ["ProbeContext", "ProbeFailure", "ProbeResult", "REASONS", "run_probe", "probe_context", "probe_connector", "probe_session", "plan_for", "Plan"]
 
 log = logging.getLogger(__name__)
+
+
+def probe_context(
+    session: aiohttp.ClientSession,
+    config: Config,
+    wedding: Wedding,
+    operation: str,
+    *,
+    debug: bool = False,
+    authorization: Callable[[], Awaitable[str]] | None = None,
+    redact: tuple[str, ...] = (),
+) -> ProbeContext:
+    """The context of one probe of `operation` for `wedding` under `config`."""
+    return ProbeContext(
+        session=session,
+        wedding=wedding,
+        operation=operation,
+        config=config.operations.get(operation),
+        base_url=config.platform.base_url,
+        headers=config.platform.headers,
+        debug=debug,
+        authorization=authorization,
+        redact=redact,
+    )
 
 
 async def run_probe(ctx: ProbeContext) -> ProbeResult:

@@ -33,6 +33,7 @@ class Platform:
     polls: int = 0
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     bodies: list[Any] = field(default_factory=list)
+    calendar: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _platform_app(state: Platform) -> web.Application:
@@ -87,6 +88,12 @@ def _platform_app(state: Platform) -> web.Application:
                 await ws.send_str(json.dumps({"event": "joined", "topic": document.get("topic")}))
         return ws
 
+    async def calendar(request: web.Request) -> web.Response:
+        state.authorizations.append(request.headers.get("Authorization", ""))
+        if not request.headers.get("Authorization", "").startswith("Bearer tok-"):
+            return web.json_response({"message": "token required"}, status=401)
+        return web.json_response({"results": state.calendar})
+
     async def token(request: web.Request) -> web.Response:
         form = await request.post()
         assert form.get("grant_type") == "client_credentials"
@@ -102,6 +109,7 @@ def _platform_app(state: Platform) -> web.Application:
     app.router.add_post("/rest/v1/markers", marker)
     app.router.add_get("/realtime", realtime)
     app.router.add_post("/oauth/token", token)
+    app.router.add_get("/v2/events", calendar)
     return app
 
 
@@ -268,3 +276,49 @@ async def test_oauth2_token_is_shared_and_secrets_never_reach_debug_output(
     assert f"GET {platform.url}/rest/v1/guests?wedding_id=eq.{weddings[0].id}" in out
     assert "rest_guests of demo-ceremony: succeeded" in out
     assert loaded.secrets  # the ${ENV} values are what is redacted
+
+
+async def test_the_calendar_url_and_the_probes_share_one_oauth2_token(
+    platform: Platform, weddings: list[Wedding], tmp_path: Path, aiohttp_client: Any
+) -> None:
+    from wedwatch.exporter.app import create_app
+
+    platform.calendar = [{"ref": w.id, **{k: v for k, v in w.to_dict().items() if k != "id"}} for w in weddings]
+    document = {
+        "platform": {
+            "base_url": platform.url,
+            "headers": {"apikey": KEY},
+            "auth": {"oauth2": {"token_url": f"{platform.url}/oauth/token", "client_id": "w", "client_secret": "cs-9d8e7f6a5b"}},
+        },
+        "calendar": {"url": "{base_url}/v2/events", "items": "$.results[*]", "fields": {"id": "$.ref"}},
+        "operations": {"rest_guests": GUESTS},
+    }
+    (tmp_path / "wedwatch.yml").write_text(yaml.safe_dump(document))
+    client = await aiohttp_client(create_app(load_config(tmp_path / "wedwatch.yml", environ={}), record=False, schedule=False))
+    response = await client.get("/probe", params={"wedding": weddings[0].id, "operation": "rest_guests"})
+    assert response.status == 200, await response.text()
+    assert "probe_success" in await response.text()
+    # The calendar was read with the token, and the probe reused it: one token for both.
+    assert platform.authorizations == ["Bearer tok-1-a1b2c3", "Bearer tok-1-a1b2c3"]
+    assert platform.tokens_issued == 1
+
+
+async def test_a_calendar_watcher_without_a_shared_token_keeps_its_own(platform: Platform, weddings: list[Wedding]) -> None:
+    import aiohttp
+
+    from wedwatch.calendar.watch import CalendarWatcher
+    from wedwatch.config import parse_config
+
+    platform.calendar = [{"ref": w.id, **{k: v for k, v in w.to_dict().items() if k != "id"}} for w in weddings]
+    auth = {"oauth2": {"token_url": f"{platform.url}/oauth/token", "client_id": "w", "client_secret": "cs-9d8e7f6a5b"}}
+    document = {"platform": {"base_url": platform.url, "auth": auth},
+                "calendar": {"url": "{base_url}/v2/events", "items": "$.results[*]", "fields": {"id": "$.ref"}}}  # fmt: skip
+    config = parse_config(yaml.safe_dump(document)).config
+    async with aiohttp.ClientSession() as session:
+        watcher = CalendarWatcher(session=session)
+        try:
+            assert await watcher.refresh(config) and await watcher.refresh(config)
+        finally:
+            await watcher.aclose()
+    assert set(watcher.weddings) == {w.id for w in weddings}
+    assert platform.tokens_issued == 1  # renewed only before expiry, not per refresh

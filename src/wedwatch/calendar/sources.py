@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -93,11 +93,19 @@ async def load_calendar_url(
     timeout_seconds: float = 30.0,
     max_bytes: int = MAX_CALENDAR_BYTES,
     mapping: CalendarMapping | None = None,
+    authorization: Callable[[], Awaitable[str]] | None = None,
 ) -> CalendarLoad:
-    """GET a JSON calendar from the platform; unknown fields in its entries are ignored."""
+    """GET a JSON calendar from the platform; unknown fields in its entries are ignored.
+
+    `authorization` gives the platform's Authorization header (OAuth2); an Authorization in
+    `headers` wins, as a step's own header wins over the platform's.
+    """
     timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+    sent = dict(headers or {})
+    if authorization is not None and not any(k.lower() == "authorization" for k in sent):
+        sent["Authorization"] = await authorization()
     try:
-        async with session.get(url, headers=dict(headers or {}), timeout=timeout) as response:
+        async with session.get(url, headers=sent, timeout=timeout) as response:
             if response.status != 200:
                 raise CalendarError(f"{url}: HTTP {response.status}")
             body = await read_capped(response.content, max_bytes)
@@ -127,8 +135,9 @@ async def load_calendar(
     *,
     store: Store | None = None,
     session: aiohttp.ClientSession | None = None,
+    authorization: Callable[[], Awaitable[str]] | None = None,
 ) -> CalendarLoad:
-    """Load the calendar from the configured source."""
+    """Load the calendar from the configured source (`authorization`: the platform's OAuth2 header, for a URL)."""
     mapping = CalendarMapping.from_config(config)
     if config.file:
         # A big YAML calendar takes a while to parse; keep the event loop free meanwhile.
@@ -138,9 +147,9 @@ async def load_calendar(
             # A Config built in code rather than read by load_config, which fills it from platform.base_url.
             raise CalendarError(f"{config.url}: {{base_url}} is not filled in")
         if session is not None:
-            return await load_calendar_url(session, config.url, config.headers, mapping=mapping)
+            return await load_calendar_url(session, config.url, config.headers, mapping=mapping, authorization=authorization)
         async with aiohttp.ClientSession() as own:
-            return await load_calendar_url(own, config.url, config.headers, mapping=mapping)
+            return await load_calendar_url(own, config.url, config.headers, mapping=mapping, authorization=authorization)
     if config.store:
         if store is None:
             raise CalendarError("calendar.store is set but no store is open")

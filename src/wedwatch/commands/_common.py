@@ -50,6 +50,18 @@ def parse_instant(text: str | None) -> datetime:
 async def read_calendar(loaded: LoadedConfig) -> CalendarLoad:
     """Load the configured calendar, opening the store only when the calendar lives there."""
     config = loaded.config
+    oauth2 = config.platform.auth.oauth2
+    if config.calendar.url and oauth2 is not None:
+        import aiohttp
+
+        from wedwatch.oauth2 import TokenSource
+
+        async with aiohttp.ClientSession() as session:
+            tokens = TokenSource(oauth2, session)
+            try:
+                return await load_calendar(config.calendar, session=session, authorization=tokens.authorization)
+            finally:
+                await tokens.aclose()
     if not config.calendar.store:
         return await load_calendar(config.calendar)
     from wedwatch.store import open_store

@@ -139,7 +139,7 @@ class Exporter:
 
     async def refresh(self) -> None:
         """Re-read the calendar (keeping the last good one on failure) and re-plan every wedding."""
-        if await self.calendar.refresh(self.config):
+        if await self.calendar.refresh(self.config, authorization=self.authorization):
             self.state.calendar_errors = self.calendar.skipped_entries
             # With --shard i/n this exporter keeps only its own weddings: every wedding has one prober.
             self.weddings = {w.id: w for w in select(self.calendar.weddings.values(), self.shard)}

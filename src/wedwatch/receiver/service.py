@@ -91,6 +91,7 @@ class Receiver:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self.calendar.aclose()
         if self.forecaster is not None:
             await self.forecaster.close()
             self.forecaster = None

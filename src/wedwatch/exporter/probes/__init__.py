@@ -61,7 +61,7 @@ def probe_context(
 async def run_probe(ctx: ProbeContext) -> ProbeResult:
     """Run the context's operation under its deadline, then its cleanup; every way it can end becomes a ProbeResult."""
     plan = plan_for(ctx.operation, ctx.config)
-    values = run_values(ctx)
+    values = run_values(ctx, plan.names)
     sockets: Sockets = {}
     try:
         result = await _run(ctx, plan, values, sockets)
@@ -86,7 +86,8 @@ async def _run(ctx: ProbeContext, plan: Plan, values: dict[str, object], sockets
         async with asyncio.timeout(ctx.config.timeout_seconds):
             readings = await run_steps(ctx, plan, values, sockets)
             took = ctx.elapsed()
-            ctx.log(f"succeeded in {took * 1000:.1f}ms")
+            if ctx.debug:
+                ctx.log(f"succeeded in {took * 1000:.1f}ms")
             return ProbeResult(True, took, steps=dict(ctx.steps), readings=readings)
     except ProbeFailure as exc:
         return _failed(ctx, exc.reason, str(exc))

@@ -40,6 +40,18 @@ class StepPlan:
     count_only: Check | None
 
     @property
+    def names(self) -> frozenset[str]:
+        """Every variable this step's templates name."""
+        found: set[str] = set()
+        for template in (self.url, self.json, self.body, *(t for _, t in self.headers), *self.send):
+            if template is not None:
+                found |= template.names
+        for check in (*self.checks, *self.aborts):
+            if isinstance(check.expected, Template | JsonTemplate):
+                found |= check.expected.names
+        return frozenset(found)
+
+    @property
     def needs_json(self) -> bool:
         """Whether anything reads the answer's JSON."""
         return bool(self.checks or self.captures or self.record or self.aborts)
@@ -53,6 +65,8 @@ class Plan:
     steps: tuple[StepPlan, ...]
     cleanup: tuple[StepPlan, ...]
     single_request: bool
+    # The variables the templates name: what is costly to make (run_id, ceremony_at) is made only if named.
+    names: frozenset[str]
 
 
 def _step(section: str, index: int, step: Step) -> StepPlan:
@@ -91,7 +105,8 @@ def compile_plan(operation: str, config: OperationConfig) -> Plan:
     """Compile a validated operation."""
     steps = tuple(_step("steps", i, s) for i, s in enumerate(config.run_steps))
     cleanup = tuple(_step("cleanup", i, s) for i, s in enumerate(config.cleanup_steps))
-    return Plan(operation, steps, cleanup, single_request=len(steps) == 1 and steps[0].kind == "request")
+    names = frozenset().union(*(step.names for step in (*steps, *cleanup)))
+    return Plan(operation, steps, cleanup, single_request=len(steps) == 1 and steps[0].kind == "request", names=names)
 
 
 _CACHE: OrderedDict[tuple[str, int], tuple[OperationConfig, Plan]] = OrderedDict()

@@ -12,8 +12,18 @@ latency, the platform in its own process) with a new TCP connection per probe, o
   in another process (a lean keep-alive HTTP/1.1 client, so that it takes little of the CPU the
   exporter could use); only blackbox_exporter's own CPU counts.
 - `aiohttp`: a bare aiohttp client (GET, read the body, nothing else) as the floor for Python.
+- `wedwatch-before` (with `--before-src DIR`): the `wedwatch exporter` of another source tree, run
+  exactly as `wedwatch` (same interpreter and entry point, PYTHONPATH=DIR, its own SQLite file),
+  right beside it in every round (the two swap places from round to round), so that a change is
+  measured against its parent in one run:
+    mkdir -p /tmp/before && git archive REV src | tar -x -C /tmp/before
+    .venv/bin/python bench/probe_engine.py --before-src /tmp/before/src
+  (DIR is the `src` directory, as for receiver.py; a DIR without wedwatch/ in it stops the run.)
+  The table then has a `× before` column (wedwatch ÷ wedwatch-before, CPU per probe, the median of
+  per-round ratios) and the run prints every round's ratio and the goals of issue 15.
 
 Run: .venv/bin/python bench/probe_engine.py [--rounds 3] [--window 10] [--engines ...] [--modes ...]
+     [--before-src DIR]
 """
 
 from __future__ import annotations
@@ -61,7 +71,12 @@ CONCURRENCY = 50
 SATURATION_INTERVAL = 0.2  # 1,000 weddings every 0.2 s: far more than one core can probe
 BLACKBOX = ("prometheus-blackbox-exporter", "blackbox_exporter")
 ENGINES = ("wedwatch", "blackbox", "aiohttp")
+BEFORE = "wedwatch-before"  # the exporter of --before-src DIR
 MODES = ("paced", "saturation")
+# Issue 15: the guest_list preset's CPU per probe within 1.1x the hand-written probe's (same run),
+# and at most 0.55x blackbox_exporter's at saturation.
+GOAL_VS_BEFORE = 1.1
+GOAL_VS_BLACKBOX_ISSUE15 = 0.55
 
 
 def weddings(count: int) -> list[Wedding]:
@@ -79,17 +94,18 @@ def guest_url(base: str, wedding_id: str) -> str:
 # --- wedwatch: its own scheduler drives it; we only watch -------------------------------------------
 
 
-def _exporter_config(workdir: Path, calendar: Path, base_url: str, interval: float) -> Path:
+def _exporter_config(workdir: Path, calendar: Path, base_url: str, interval: float, engine: str = "wedwatch") -> Path:
     others = ("photo_upload", "timeline_sync", "vendor_notification", "mobile", "critical_path")
     document = {
         "platform": {"base_url": base_url},
         # No refresh inside a window: a refresh is a calendar cost, not a per-probe one.
         "calendar": {"file": str(calendar), "refresh_interval_seconds": 3600},
-        "store": {"url": f"sqlite:///{workdir / 'wedwatch.db'}"},
+        # Each exporter its own file: another source tree may have another schema.
+        "store": {"url": f"sqlite:///{workdir / f'{engine}.db'}"},
         "schedule": {"intervals": {"week": interval}, "max_concurrency": CONCURRENCY},
         "operations": {name: {"enabled": False} for name in others},
     }
-    path = workdir / f"wedwatch-{interval:g}.yml"
+    path = workdir / f"{engine}-{interval:g}.yml"
     path.write_text(json.dumps(document))  # JSON is YAML
     return path
 
@@ -110,16 +126,29 @@ def _probe_counts(metrics_url: str) -> tuple[float, float]:
 
 
 def run_wedwatch(
-    mode: str, *, workdir: Path, calendar: Path, base_url: str, platform_pid: int, warmup: float, window: float, record: bool
+    mode: str,
+    *,
+    workdir: Path,
+    calendar: Path,
+    base_url: str,
+    platform_pid: int,
+    warmup: float,
+    window: float,
+    record: bool,
+    engine: str = "wedwatch",
+    before_src: Path | None = None,
 ) -> dict[str, Any]:
-    """One trial of the real exporter process."""
+    """One trial of the real exporter process; with `before_src`, the exporter of that source tree."""
     interval = WEDDINGS / PACED_RATE if mode == "paced" else SATURATION_INTERVAL
-    config = _exporter_config(workdir, calendar, base_url, interval)
+    config = _exporter_config(workdir, calendar, base_url, interval, engine)
     port = free_port()
     args = [WEDWATCH, "exporter", "--config.file", str(config), "--web.listen-address", f"127.0.0.1:{port}"]
     if not record:
         args.append("--no-record")
-    proc = spawn(args, log=workdir / "exporter.log", cwd=workdir)
+    # The same interpreter and entry point; PYTHONPATH comes before the venv's editable install.
+    env = {**os.environ, "PYTHONPATH": str(before_src)} if before_src is not None else None
+    log = workdir / ("exporter.log" if engine == "wedwatch" else f"exporter-{engine}.log")
+    proc = spawn(args, log=log, cwd=workdir, env=env)
     try:
         wait_http(f"http://127.0.0.1:{port}/-/ready", proc=proc)
         # New entries start spread over one interval: wait for the steady rate.
@@ -251,7 +280,7 @@ async def _loadgen(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_loadgen(
-    engine: str, mode: str, *, targets: Path, platform_pid: int, warmup: float, window: float, blackbox: tuple[str, int] | None
+    engine: str, mode: str, *, targets: Path, platform_pid: int, warmup: float, window: float, blackbox: tuple[int, int] | None
 ) -> dict[str, Any]:
     """One trial of blackbox_exporter or the bare aiohttp client, driven from a separate process."""
     args = [PYTHON, __file__, "loadgen", "--mode", engine, "--targets", str(targets), "--platform-pid", str(platform_pid)]
@@ -320,8 +349,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--no-record", action="store_true", help="run the exporter with --no-record")
     parser.add_argument("--name", default="probe_engine", help="results file name (bench/results/NAME.json)")
+    parser.add_argument(
+        "--before-src",
+        metavar="DIR",
+        help=f"also run engine `{BEFORE}`: the exporter from DIR (a src/ tree, e.g. from `git archive REV src`)",
+    )
     args = parser.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e]
+    before_src = _before_src(args.before_src) if args.before_src else None
+    if before_src is not None and BEFORE not in engines:
+        engines.insert(engines.index("wedwatch") + 1 if "wedwatch" in engines else 0, BEFORE)
+    if BEFORE in engines and before_src is None:
+        parser.error(f"engine {BEFORE} needs --before-src DIR")
     modes = [m for m in args.modes.split(",") if m]
     binary = find_blackbox()
     if "blackbox" in engines and binary is None:
@@ -349,8 +388,8 @@ def main(argv: list[str] | None = None) -> int:
             trials: dict[tuple[str, str], list[dict[str, Any]]] = {}
             for round_no in range(args.rounds):
                 for mode in modes:
-                    for engine in engines:
-                        if engine == "wedwatch":
+                    for engine in _round_order(engines, round_no):
+                        if engine in ("wedwatch", BEFORE):
                             result = run_wedwatch(
                                 mode,
                                 workdir=workdir,
@@ -360,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
                                 warmup=args.warmup,
                                 window=args.window,
                                 record=not args.no_record,
+                                engine=engine,
+                                before_src=before_src if engine == BEFORE else None,
                             )
                         else:
                             bb = (blackbox[0].pid, blackbox[1]) if engine == "blackbox" and blackbox else None
@@ -376,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                         result["cpu_per_1000"] = {k: v / result["probes"] * 1000 for k, v in result["cpu"].items()}
                         trials.setdefault((mode, engine), []).append(result)
                         print(
-                            f"round {round_no + 1} {mode:10} {engine:9} {result['rate']:7.0f}/s "
+                            f"round {round_no + 1} {mode:10} {engine:15} {result['rate']:7.0f}/s "
                             f"cpu/1000 {result['cpu_per_1000']['engine']:.3f} s "
                             f"(platform {result['cpu_per_1000']['platform']:.3f}) failures {result['failures']:.0f}",
                             file=sys.stderr,
@@ -387,26 +428,44 @@ def main(argv: list[str] | None = None) -> int:
             stop(platform)
 
     summary = _summarise(trials, modes, engines)
+    with_before = BEFORE in engines
     rows = [
         [
             mode,
             engine,
             s["rate"],
             s["cpu_per_1000"],
-            s["vs_blackbox"] if s["vs_blackbox"] == s["vs_blackbox"] else "-",
+            _or_dash(s["vs_blackbox"]),
+            # Three decimals: the goal is 1.1x, and the table's 3 significant digits would show 1.095 as 1.1.
+            *([f"{s['vs_before']:.3f}" if s["vs_before"] == s["vs_before"] else "-"] if with_before else []),
             s["platform_cpu_per_1000"],
             int(s["failures"]),
             s["others_percent"],
         ]
         for (mode, engine), s in summary.items()
     ]
+    headers = ["mode", "engine", "probes/s", "CPU-s per 1,000", "× blackbox"]
+    headers += ["× before"] if with_before else []
+    headers += ["platform CPU-s per 1,000", "failures", "others %"]
     print(
         table(
-            ["mode", "engine", "probes/s", "CPU-s per 1,000", "× blackbox", "platform CPU-s per 1,000", "failures", "others %"],
+            headers,
             rows,
             title=f"Probe engine, guest list of {len(body):,} bytes, median of {args.rounds} rounds of {args.window:g} s",
         )
     )
+    if with_before:
+        print(f"\nwedwatch ÷ {BEFORE} ({before_src}), CPU per probe, round by round:")
+        for mode in modes:
+            s = summary.get((mode, "wedwatch"))
+            if s is None or not s.get("vs_before_rounds"):
+                continue
+            ratios = s["vs_before_rounds"]
+            print(
+                f"  {mode:10} "
+                + " ".join(f"{r:.3f}" for r in ratios)
+                + f"  (min {min(ratios):.3f}, median {median(ratios):.3f}, max {max(ratios):.3f})"
+            )
     parse_us = _json_parse_micros(body)
     print(f"\njson.loads of one guest list in this process: {parse_us:.0f} µs (inside wedwatch's guest_list probe)")
     goals = _goals(summary)
@@ -420,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
             "concurrency": CONCURRENCY,
             "paced_rate": PACED_RATE,
             "record": not args.no_record,
+            "before_src": str(before_src) if before_src is not None else None,
             "json_loads_micros": parse_us,
             "summary": {f"{m}/{e}": s for (m, e), s in summary.items()},
             "trials": {f"{m}/{e}": t for (m, e), t in trials.items()},
@@ -430,10 +490,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _before_src(given: str) -> Path:
+    """DIR as receiver.py takes it: the `src` directory (DIR/wedwatch), not the directory holding it.
+
+    A wrong DIR would not fail: PYTHONPATH would find nothing there and the venv's own wedwatch would
+    run as `before`, comparing the tree with itself. So it is checked here.
+    """
+    path = Path(given).resolve()
+    if (path / "wedwatch" / "__init__.py").is_file():
+        return path
+    hint = f" (did you mean {path / 'src'}?)" if (path / "src" / "wedwatch" / "__init__.py").is_file() else ""
+    raise SystemExit(f"--before-src {given}: no wedwatch package at {path / 'wedwatch'}{hint}")
+
+
+def _round_order(engines: list[str], round_no: int) -> list[str]:
+    """The engines of one round; wedwatch and wedwatch-before swap places every other round."""
+    order = list(engines)
+    if round_no % 2 and "wedwatch" in order and BEFORE in order:
+        i, j = order.index("wedwatch"), order.index(BEFORE)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def _or_dash(value: float) -> float | str:
+    return value if value == value else "-"
+
+
 def _summarise(
     trials: dict[tuple[str, str], list[dict[str, Any]]], modes: list[str], engines: list[str]
-) -> dict[tuple[str, str], dict[str, float]]:
-    summary: dict[tuple[str, str], dict[str, float]] = {}
+) -> dict[tuple[str, str], dict[str, Any]]:
+    summary: dict[tuple[str, str], dict[str, Any]] = {}
     for mode in modes:
         for engine in engines:
             runs = trials.get((mode, engine), [])
@@ -447,21 +533,27 @@ def _summarise(
             }
         # Ratios are taken round by round (same machine state), then the median of those.
         base = trials.get((mode, "blackbox"), [])
+        before = trials.get((mode, BEFORE), [])
         for engine in engines:
             runs = trials.get((mode, engine), [])
             ratios = [r["cpu_per_1000"]["engine"] / b["cpu_per_1000"]["engine"] for r, b in zip(runs, base, strict=False)]
             rate_ratios = [r["rate"] / b["rate"] for r, b in zip(runs, base, strict=False)]
             summary[(mode, engine)]["vs_blackbox"] = median(ratios)
+            summary[(mode, engine)]["vs_blackbox_rounds"] = ratios
             summary[(mode, engine)]["rate_vs_blackbox"] = median(rate_ratios)
+            if before:
+                vs = [r["cpu_per_1000"]["engine"] / b["cpu_per_1000"]["engine"] for r, b in zip(runs, before, strict=False)]
+                summary[(mode, engine)]["vs_before"] = median(vs)
+                summary[(mode, engine)]["vs_before_rounds"] = vs
     return summary
 
 
 def _others(result: dict[str, Any]) -> float:
     cpu = result["cpu"]
-    return max(0.0, cpu["machine"] - cpu["engine"] - cpu["platform"] - cpu.get("loadgen", 0.0))
+    return max(0.0, float(cpu["machine"] - cpu["engine"] - cpu["platform"] - cpu.get("loadgen", 0.0)))
 
 
-def _goals(summary: dict[tuple[str, str], dict[str, float]]) -> list[str]:
+def _goals(summary: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
     lines = []
     sat, paced = summary.get(("saturation", "wedwatch")), summary.get(("paced", "wedwatch"))
     if sat and ("saturation", "blackbox") in summary:
@@ -472,6 +564,25 @@ def _goals(summary: dict[tuple[str, str], dict[str, float]]) -> list[str]:
     if paced and ("paced", "blackbox") in summary:
         verdict = "met" if paced["vs_blackbox"] <= 1.0 else "MISSED"
         lines.append(f"goal: CPU per probe at 200/s ≤ 1.0× blackbox_exporter's: {paced['vs_blackbox']:.2f}× — {verdict}")
+    # Issue 15 (the probe engine): no dearer than the hand-written probes, and well under blackbox.
+    if sat and ("saturation", "blackbox") in summary:
+        verdict = "met" if sat["vs_blackbox"] <= GOAL_VS_BLACKBOX_ISSUE15 else "MISSED"
+        lines.append(
+            f"goal: CPU per probe at saturation ≤ {GOAL_VS_BLACKBOX_ISSUE15}× blackbox_exporter's: "
+            f"{sat['vs_blackbox']:.3f}× — {verdict}"
+        )
+        if ("saturation", BEFORE) in summary:
+            was = summary[("saturation", BEFORE)]["vs_blackbox"]
+            lines.append(f"      ({BEFORE}: {was:.3f}× blackbox_exporter's in the same run)")
+    for mode, got in (("saturation", sat), ("paced", paced)):
+        if got is None or not got.get("vs_before_rounds"):
+            continue
+        rounds: list[float] = got["vs_before_rounds"]
+        verdict = "met" if got["vs_before"] <= GOAL_VS_BEFORE else "MISSED"
+        lines.append(
+            f"goal: CPU per probe at {'saturation' if mode == 'saturation' else '200/s'} ≤ {GOAL_VS_BEFORE}× {BEFORE}'s: "
+            f"{got['vs_before']:.3f}× (median of {len(rounds)} rounds; min {min(rounds):.3f}, max {max(rounds):.3f}) — {verdict}"
+        )
     return lines
 
 

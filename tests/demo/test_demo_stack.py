@@ -52,3 +52,30 @@ def test_the_stack_patches_the_packaged_config_for_the_demo(tmp_path: Path) -> N
     assert sorted(d.joinpath("rules").glob("*.yml")), "no rule files written"
     prometheus = yaml.safe_load((d / "prometheus.yml").read_text())
     assert prometheus["global"]["scrape_interval"] == "2s"
+
+
+def test_time_compression_1_writes_the_shipped_production_settings(tmp_path: Path) -> None:
+    from wedwatch.rules import render, rule_files
+
+    path = write_files(tmp_path, demo_weddings(datetime(2027, 6, 12, 12, tzinfo=UTC)), demo_config("127.0.0.1:8085"))
+    config = load_config(path, environ={"WEDWATCH_RECEIVER_TOKEN": "t0ken"}).config
+    local = local_stack(
+        tmp_path / "stack", config, "127.0.0.1:9839", "127.0.0.1:9840", "t0ken",
+        prometheus_port=9090, alertmanager_port=9093, time_compression=1,
+    )  # fmt: skip
+    local.write_files()
+    d = tmp_path / "stack"
+    prometheus = yaml.safe_load((d / "prometheus.yml").read_text())
+    compose = yaml.safe_load((REPO / "deploy" / "compose" / "prometheus.yml").read_text())
+    assert prometheus["global"] == compose["global"]
+    jobs = {j["job_name"]: j for j in prometheus["scrape_configs"]}
+    shipped = {j["job_name"]: j for j in compose["scrape_configs"]}
+    assert jobs["wedwatch-exporter"]["scrape_interval"] == shipped["wedwatch-exporter"]["scrape_interval"] == "10s"
+    # Routing as shipped: only the receiver's address and token file differ.
+    written = yaml.safe_load((d / "alertmanager.yml").read_text())
+    example = yaml.safe_load(EXAMPLE.read_text())
+    assert written["route"] == example["route"]
+    assert written["inhibit_rules"] == example["inhibit_rules"]
+    # Rules as generated, not compressed.
+    for name, content in rule_files(config).items():
+        assert (d / "rules" / name).read_text() == render(content)

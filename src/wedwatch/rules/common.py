@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
+
+from wedwatch.severity import SEVERITIES
 
 __all__ = [
     "RecordingRule",
@@ -22,9 +24,6 @@ __all__ = [
 # Where runbook_url points unless `wedwatch rules --runbook.base-url` says otherwise.
 DEFAULT_RUNBOOK_BASE_URL = "https://github.com/wedwatch/wedwatch/blob/main/docs/runbooks.md"
 
-# The seed's vocabulary, most severe first; the receiver escalates one level when a wedding is live.
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
-
 
 class RecordingRule(TypedDict):
     """One Prometheus recording rule."""
@@ -43,9 +42,10 @@ Rule = RecordingRule | AlertingRule
 
 
 class RuleGroup(TypedDict):
-    """One rule group as Prometheus reads it."""
+    """One rule group as Prometheus reads it (`interval` only where it differs from the global one)."""
 
     name: str
+    interval: NotRequired[str]
     rules: list[Rule]
 
 

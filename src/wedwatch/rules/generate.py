@@ -7,6 +7,7 @@ from typing import cast
 from wedwatch.config.model import Config
 from wedwatch.rules.common import DEFAULT_RUNBOOK_BASE_URL, AlertingRule, RuleFile
 from wedwatch.rules.critical_path import critical_path_groups
+from wedwatch.rules.live import live_groups
 from wedwatch.rules.recording import recording_groups
 from wedwatch.rules.severity import severity_groups
 from wedwatch.rules.wedding_day import wedding_day_groups
@@ -24,6 +25,7 @@ def rule_files(config: Config, *, runbook_base_url: str = DEFAULT_RUNBOOK_BASE_U
         RECORDING_FILE: {"groups": recording_groups(config)},
         ALERTING_FILE: {
             "groups": [
+                *live_groups(config, base),
                 *severity_groups(config, base),
                 *wedding_day_groups(config, base),
                 *critical_path_groups(config, base),

@@ -15,7 +15,7 @@ from wedwatch.rules.burnrate import burn_rate_alerts
 from wedwatch.rules.common import AlertingRule, RuleGroup, alert_rule, human_seconds, num
 from wedwatch.rules.names import OPERATION_P95, SEED_RATE_WINDOW, WEDDING_P95, WEDDING_QUANTILE_WINDOW
 
-__all__ = ["wedding_day_groups", "latency_guarantees", "operation_guarantees", "GUARANTEE_FOR", "GUARANTEE_SEVERITY"]
+__all__ = ["wedding_day_groups", "latency_guarantees", "operation_guarantees", "guarantee_text", "GUARANTEE_FOR", "GUARANTEE_SEVERITY"]
 
 GUARANTEE_FOR = "5m"
 GUARANTEE_SEVERITY = "medium"
@@ -45,7 +45,7 @@ def latency_guarantees(config: Config) -> list[tuple[str, float]]:
     return pairs
 
 
-def _guarantee_text(config: Config) -> str:
+def guarantee_text(config: Config) -> str:
     # One rule per alert name (promtool rejects two rules with equal name and labels), so the
     # description picks the operation's own guarantee with a Go template conditional.
     g = config.thresholds.wedding_day
@@ -60,7 +60,7 @@ def _guarantee_text(config: Config) -> str:
 
 def _operation_alert(config: Config, base: str) -> AlertingRule:
     op = "{{ $labels.operation }}"
-    guarantee = _guarantee_text(config)
+    guarantee = guarantee_text(config)
     expr = "\nor\n".join(
         f'{OPERATION_P95}{{tier="wedding_day",{matcher}}} > {num(seconds)}' for matcher, seconds in latency_guarantees(config)
     )
@@ -81,7 +81,7 @@ def _operation_alert(config: Config, base: str) -> AlertingRule:
 
 def _wedding_alert(config: Config, base: str) -> AlertingRule:
     wedding, op = "{{ $labels.wedding_id }}", "{{ $labels.operation }}"
-    guarantee = _guarantee_text(config)
+    guarantee = guarantee_text(config)
     slow = "\nor\n".join(f"{WEDDING_P95}{{{matcher}}} > {num(seconds)}" for matcher, seconds in latency_guarantees(config))
     return alert_rule(
         name="WedwatchWeddingDaySlow",

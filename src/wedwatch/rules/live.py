@@ -1,0 +1,111 @@
+"""The wedding-day fast path: a live wedding's consecutive bad probes alert in seconds, one bad probe never.
+
+The guarantee alerts (wedding_day.py) judge a 10-minute p95 held for 5 minutes: steady, but a
+ceremony is half over before they fire. On the day the exporter probes every 10 s (ceremony) or
+15 s (rest of the day), so a few consecutive probes are already strong evidence. These rules look
+at the last probes of each live wedding, in a group evaluated every 10 s:
+
+- `wedding_id_operation:wedwatch_probe_breach:last` is 1 when the wedding's last probe of the
+  operation failed or took longer than the operation's wedding-day guarantee, else 0;
+- an alert needs that to hold at every evaluation of a window of 2.5 probe intervals (25 s in the
+  ceremony, 38 s on the rest of the day) AND at least 3 distinct probes in that window
+  (`changes(wedwatch_probe_timestamp_seconds) >= 2`), so that it has seen three consecutive bad
+  probes, and a lone slow or failed probe among good ones never fires; no `for:` on top.
+
+Detection time, from the first bad probe (ceremony, shipped settings): the probe is scraped within
+one scrape interval (10 s), the third bad probe lands 20 s after the first and is scraped and
+evaluated within 10 s more, then Alertmanager's live route waits `group_wait` (5 s): about 25-40 s.
+Weddings further away keep the slower rules only.
+"""
+
+from __future__ import annotations
+
+from wedwatch.config.model import Config, Phase
+from wedwatch.rules.common import AlertingRule, RecordingRule, RuleGroup, alert_rule, num
+from wedwatch.rules.wedding_day import guarantee_text, latency_guarantees
+
+__all__ = ["live_groups", "BREACH", "LIVE_EVALUATION_INTERVAL", "CONSECUTIVE_PROBES", "live_window_seconds"]
+
+BREACH = "wedding_id_operation:wedwatch_probe_breach:last"
+LIVE_EVALUATION_INTERVAL = "10s"
+CONSECUTIVE_PROBES = 3
+_LIVE_PHASES = (Phase.CEREMONY, Phase.WEDDING_DAY)
+
+
+def live_window_seconds(interval: float) -> int:
+    """The window that holds `CONSECUTIVE_PROBES` probes at `interval` but not the one before them."""
+    return int(-(-(CONSECUTIVE_PROBES - 0.5) * interval // 1))
+
+
+def _breach(config: Config) -> RecordingRule:
+    slow = "\n  or\n  ".join(
+        f"wedwatch_probe_duration_seconds{{{matcher}}} > bool {num(seconds)}" for matcher, seconds in latency_guarantees(config)
+    )
+    return {
+        "record": BREACH,
+        "expr": (
+            f"clamp_max(\n  (\n  {slow}\n  )\n  + (1 - wedwatch_probe_success),\n  1\n)\n"
+            'and on (wedding_id) wedwatch_wedding_info{tier="wedding_day"}'
+        ),
+    }
+
+
+def _per_phase(config: Config, condition: str) -> str:
+    """`condition` (with WINDOW in it) for each live phase at its own probe interval, joined with `or`."""
+    parts = []
+    for phase in _LIVE_PHASES:
+        window = f"{live_window_seconds(config.schedule.intervals[phase])}s"
+        parts.append(
+            "(\n"
+            f"  {condition.replace('WINDOW', window)}\n"
+            f"  and on (wedding_id, operation) changes(wedwatch_probe_timestamp_seconds[{window}]) >= {CONSECUTIVE_PROBES - 1}\n"
+            f'  and on (wedding_id) wedwatch_wedding_info{{phase="{phase.value}"}}\n'
+            ")"
+        )
+    return "\nor\n".join(parts)
+
+
+def _slow(config: Config, base: str) -> AlertingRule:
+    wedding, op = "{{ $labels.wedding_id }}", "{{ $labels.operation }}"
+    return alert_rule(
+        name="WedwatchLiveWeddingSlow",
+        expr=_per_phase(config, f"min_over_time({BREACH}[WINDOW]) == 1"),
+        for_="0s",
+        severity="medium",
+        summary=f"Wedding {wedding} is live: its last {CONSECUTIVE_PROBES} {op} probes were slow or failed",
+        description=(
+            f"Wedding {wedding} is on its day and each of its last {CONSECUTIVE_PROBES} {op} probes failed or took"
+            f" longer than the wedding-day guarantee of {guarantee_text(config)}."
+        ),
+        runbook_base_url=base,
+        labels={"live": "true"},
+    )
+
+
+def _down(config: Config, base: str) -> AlertingRule:
+    wedding, op = "{{ $labels.wedding_id }}", "{{ $labels.operation }}"
+    return alert_rule(
+        name="WedwatchLiveWeddingDown",
+        expr=_per_phase(config, "max_over_time(wedwatch_probe_success[WINDOW]) == 0"),
+        for_="0s",
+        severity="high",
+        summary=f"Wedding {wedding} is live: its last {CONSECUTIVE_PROBES} {op} probes failed",
+        description=(
+            f"Wedding {wedding} is on its day and its last {CONSECUTIVE_PROBES} {op} probes all failed"
+            " (wedwatch_operation_failures_total says why: timeout, connect, http_status, assertion)."
+        ),
+        runbook_base_url=base,
+        labels={"live": "true"},
+    )
+
+
+def live_groups(config: Config, runbook_base_url: str) -> list[RuleGroup]:
+    """One group, evaluated every 10 s: the breach record first, then the alerts that read it."""
+    group: RuleGroup = {
+        "name": "wedwatch.live",
+        "interval": LIVE_EVALUATION_INTERVAL,
+        "rules": [_breach(config), _slow(config, runbook_base_url), _down(config, runbook_base_url)],
+    }
+    return [group]
+
+

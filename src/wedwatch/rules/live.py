@@ -99,12 +99,55 @@ def _down(config: Config, base: str) -> AlertingRule:
     )
 
 
+# The fast error-budget pair, sized for the probe rate. A 2m window holds 12 probes of a ceremony
+# operation (every 10 s) and 8 of the rest of the day (every 15 s): one failure among them is at
+# most 1/8 = 12.5 % of them, so a threshold of 20 % (200x a 0.1 % budget) is never crossed by a
+# single failure, however few weddings are live; 3 failures in 12 are 25 %. The 30s window (three
+# 10 s scrapes) confirms the failures are still happening. At 200x the day's budget lasts 7.2 min.
+FAST_BURN_RATE = 200
+FAST_BURN_LONG = "2m"
+FAST_BURN_SHORT = "30s"
+
+
+def _errors_fast(config: Config, base: str) -> AlertingRule:
+    budget = config.thresholds.wedding_day.error_ratio
+
+    def burn(window: str) -> str:
+        return (
+            f'sum by (operation, tier) (rate(wedwatch_operation_failures_total{{tier="wedding_day"}}[{window}]))\n'
+            f'  / sum by (operation, tier) (rate(wedwatch_operation_probes_total{{tier="wedding_day"}}[{window}]))\n'
+            f"  / {num(budget)} > {FAST_BURN_RATE}"
+        )
+
+    op = "{{ $labels.operation }}"
+    return alert_rule(
+        name="WedwatchWeddingDayErrorsFast",
+        expr=f"(\n  {burn(FAST_BURN_LONG)}\n)\nand\n(\n  {burn(FAST_BURN_SHORT)}\n)",
+        for_="0s",
+        severity="critical",
+        summary=f"{op} fails for weddings on their day: over {FAST_BURN_RATE}x the error budget",
+        description=(
+            f"In tier wedding_day, {op} probes failed at {{{{ $value | humanize }}}}x the rate the"
+            f" {num(budget * 100)} % daily error budget allows over the last {FAST_BURN_LONG} (and over"
+            f" {FAST_BURN_SHORT}): at {FAST_BURN_RATE}x the day's budget is gone in"
+            f" {num(86400 / FAST_BURN_RATE / 60)} minutes."
+        ),
+        runbook_base_url=base,
+        labels={"live": "true"},
+    )
+
+
 def live_groups(config: Config, runbook_base_url: str) -> list[RuleGroup]:
     """One group, evaluated every 10 s: the breach record first, then the alerts that read it."""
     group: RuleGroup = {
         "name": "wedwatch.live",
         "interval": LIVE_EVALUATION_INTERVAL,
-        "rules": [_breach(config), _slow(config, runbook_base_url), _down(config, runbook_base_url)],
+        "rules": [
+            _breach(config),
+            _slow(config, runbook_base_url),
+            _down(config, runbook_base_url),
+            _errors_fast(config, runbook_base_url),
+        ],
     }
     return [group]
 

@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator, Sequence
-from typing import Any
+
+import msgspec
 
 from wedwatch.calendar.phases import WeddingStatus
 from wedwatch.config.model import Phase
 from wedwatch.exporter.contract import FAILURE_REASONS, METRICS, MetricSpec
 from wedwatch.exporter.state import ExporterState, Histogram
 
-try:
-    import msgspec
-except ImportError:  # pragma: no cover - exercised by forcing the fallback in the tests
-    msgspec = None  # type: ignore[assignment]
-
 __all__ = ["render", "render_chunks", "format_floats", "CONTENT_TYPE"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_ENCODER: Any = msgspec.json.Encoder() if msgspec is not None else None
+_ENCODER = msgspec.json.Encoder()
 _SPECS = {m.name: m for m in METRICS}
 _TIERS = ("standard", "wedding_day")
 _PER_WEDDING = (
@@ -63,8 +59,6 @@ _INF = float("inf")
 
 def format_floats(values: list[float]) -> list[str]:
     """Each value as repr() writes it (the shortest round-trip decimal), or NaN, +Inf, -Inf."""
-    if _ENCODER is None:
-        return [_num(v) for v in values]
     # One encode for the whole list: float repr costs ~1 µs a value on small cloud cores and the
     # tens of thousands of values are most of a scrape; msgspec writes the same shortest digits,
     # eight times faster. It spells exponents differently (1e-7, not 1e-07) and switches to them

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from wedwatch.config.model import Config
 from wedwatch.config.operations import ADDED_KEY
+from wedwatch.config.overrides import override_value
 from wedwatch.errors import ConfigError
 
 __all__ = ["LoadedConfig", "load_config", "parse_config", "redact_url", "ENV_PREFIX"]
@@ -107,10 +108,7 @@ def _apply_overrides(raw: dict[str, Any], env: Mapping[str, str], source: str) -
             if not isinstance(child, dict):
                 raise ConfigError(f"{name} overrides inside a non-mapping", source=source, field=".".join(keys))
             node = child
-        try:
-            node[keys[-1]] = yaml.safe_load(value) if value.strip() else value
-        except yaml.YAMLError:
-            node[keys[-1]] = value
+        node[keys[-1]] = override_value(keys, value)
 
 
 def _expand(node: Any, env: Mapping[str, str], source: str, where: tuple[str | int, ...], found: set[str]) -> Any:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import SQL, Dashboard, Json, PromQL, Row
 from wedwatch.dashboards.common import ON_OFF_MAPPINGS, bargauge, stat, table, timeseries
+from wedwatch.dashboards.targets import named_sql
 
 __all__ = ["UID", "dashboard"]
 
 UID = "wedwatch-automation"
+_SQL = named_sql("automation")  # the SQL panels' queries, from sql/automation.sql
 
 _STACKED: Json = {"drawStyle": "bars", "fillOpacity": 60, "stacking": {"group": "A", "mode": "normal"}}
 
@@ -124,26 +126,14 @@ def _actions_row() -> Row:
                 "Actions created in the time range by outcome; pending and running rows are waiting for a worker"
                 " or its lease.",
                 "none",
-                SQL(
-                    "SELECT action, status, count(*) AS actions, max(attempts) AS max_attempts\n"
-                    "FROM action_outbox\n"
-                    "WHERE $__timeFilter(created_at)\n"
-                    "GROUP BY action, status\n"
-                    "ORDER BY action, status"
-                ),
+                SQL(_SQL["action_outbox_by_status"]),
                 width=8,
             ),
             table(
                 "Actions waiting or failed",
                 "Pending, running and failed actions, newest first, with their last error.",
                 "short",
-                SQL(
-                    "SELECT created_at, action, status, attempts, not_before, lease_until, incident_id, error\n"
-                    "FROM action_outbox\n"
-                    "WHERE status IN ('pending', 'running', 'failed')\n"
-                    "ORDER BY created_at DESC\n"
-                    "LIMIT 100"
-                ),
+                SQL(_SQL["actions_waiting_or_failed"]),
                 width=16,
             ),
             timeseries(
@@ -151,12 +141,7 @@ def _actions_row() -> Row:
                 "Mean seconds from start to finish per action, in 5-minute buckets (action_outbox).",
                 "s",
                 SQL(
-                    "SELECT $__timeGroupAlias(finished_at, '5m'), action AS metric,\n"
-                    "       avg(EXTRACT(EPOCH FROM finished_at - started_at)) AS value\n"
-                    "FROM action_outbox\n"
-                    "WHERE finished_at IS NOT NULL AND started_at IS NOT NULL AND $__timeFilter(finished_at)\n"
-                    "GROUP BY 1, 2\n"
-                    "ORDER BY 1",
+                    _SQL["action_run_time"],
                     format="time_series",
                 ),
                 width=24,
@@ -189,11 +174,7 @@ def _effectiveness_row() -> Row:
                 "Decisions per hour by strategy: emergency, urgent, standard or log.",
                 "none",
                 SQL(
-                    "SELECT $__timeGroupAlias(decided_at, '1h'), strategy AS metric, count(*) AS value\n"
-                    "FROM degradation_responses\n"
-                    "WHERE $__timeFilter(decided_at)\n"
-                    "GROUP BY 1, 2\n"
-                    "ORDER BY 1",
+                    _SQL["responses_by_strategy"],
                     format="time_series",
                 ),
                 custom=_STACKED,
@@ -203,16 +184,7 @@ def _effectiveness_row() -> Row:
                 "Per strategy in the time range: responses, how many resolved, how many had an action complete,"
                 " and the resolution time after the first action.",
                 "short",
-                SQL(
-                    "SELECT strategy, count(*) AS responses, count(resolved_at) AS resolved,\n"
-                    "       count(first_action_completed_at) AS acted,\n"
-                    "       avg(resolution_seconds) AS mean_resolution,\n"
-                    "       percentile_cont(0.9) WITHIN GROUP (ORDER BY resolution_seconds) AS p90_resolution\n"
-                    "FROM degradation_responses\n"
-                    "WHERE $__timeFilter(decided_at)\n"
-                    "GROUP BY strategy\n"
-                    "ORDER BY strategy"
-                ),
+                SQL(_SQL["effectiveness_by_strategy"]),
                 height=6,
                 overrides=_seconds("mean_resolution", "p90_resolution"),
             ),
@@ -220,29 +192,14 @@ def _effectiveness_row() -> Row:
                 "Recent responses",
                 "The latest decisions with the alert behind each, newest first.",
                 "short",
-                SQL(
-                    "SELECT r.decided_at, a.alertname, r.severity, r.strategy, r.wedding_id,\n"
-                    "       r.first_action_completed_at, r.resolved_at, r.resolution_seconds, r.outcome\n"
-                    "FROM degradation_responses r\n"
-                    "JOIN performance_alerts a ON a.id = r.incident_id\n"
-                    "WHERE $__timeFilter(r.decided_at)\n"
-                    "ORDER BY r.decided_at DESC\n"
-                    "LIMIT 100"
-                ),
+                SQL(_SQL["recent_responses"]),
                 overrides=_seconds("resolution_seconds"),
             ),
             table(
                 "Incidents",
                 "Alerts the receiver recorded, one row per incident (fingerprint and start), newest first.",
                 "short",
-                SQL(
-                    "SELECT starts_at, alertname, status, severity, escalated_severity, strategy, wedding_id,\n"
-                    "       operation, ends_at, first_seen_at, last_seen_at\n"
-                    "FROM performance_alerts\n"
-                    "WHERE $__timeFilter(starts_at)\n"
-                    "ORDER BY starts_at DESC\n"
-                    "LIMIT 200"
-                ),
+                SQL(_SQL["incidents"]),
             ),
         ),
     )

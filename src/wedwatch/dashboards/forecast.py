@@ -9,10 +9,12 @@ from __future__ import annotations
 from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import SQL, Dashboard, Json, Panel, PromQL, Row, Variable
 from wedwatch.dashboards.common import table, timeseries
+from wedwatch.dashboards.targets import named_sql
 
 __all__ = ["UID", "dashboard", "SERIES", "series_unit"]
 
 UID = "wedwatch-forecast"
+_SQL = named_sql("forecast")  # the SQL panels' queries, from sql/forecast.sql
 
 SERIES = Variable(
     name="series",
@@ -24,14 +26,6 @@ SERIES = Variable(
 )
 
 # Points of a prediction set (wedwatch.forecast.persist): ts (ISO 8601 instant), yhat, yhat_lower, yhat_upper.
-_LATEST = (
-    "WITH latest AS (\n"
-    "    SELECT DISTINCT ON (series) *\n"
-    "    FROM scaling_prediction_sets\n"
-    "    ORDER BY series, created_at DESC, id DESC\n"
-    ")\n"
-)
-
 # Shade between the bounds: the upper series fills down to the lower one.
 _BAND: tuple[Json, ...] = (
     {"matcher": {"id": "byName", "options": "upper"},
@@ -94,13 +88,7 @@ def _store_row() -> Row:
                 " the future: widen the time range forward to see the horizon.",
                 "short",
                 SQL(
-                    _LATEST + 'SELECT (p.point->>\'ts\')::timestamptz AS "time", l.series || \' \' || b.name AS metric,\n'
-                    "       (p.point->>b.key)::double precision AS value\n"
-                    "FROM latest l\n"
-                    "CROSS JOIN LATERAL jsonb_array_elements(l.points) AS p(point)\n"
-                    "CROSS JOIN (VALUES ('yhat', 'yhat'), ('lower', 'yhat_lower'), ('upper', 'yhat_upper')) AS b(name, key)\n"
-                    "WHERE $__timeFilter((p.point->>'ts')::timestamptz)\n"
-                    "ORDER BY 1",
+                    _SQL["forecast_over_the_horizon"],
                     format="time_series",
                 ),
                 width=24,
@@ -110,12 +98,7 @@ def _store_row() -> Row:
                 "What the forecaster recommends per resource, within the capacity bounds; in forecast-only mode"
                 " (the default) nothing acts on them.",
                 "short",
-                SQL(
-                    _LATEST + "SELECT l.series, l.created_at, l.model, l.horizon_end, r.value::text AS recommendation\n"
-                    "FROM latest l\n"
-                    "CROSS JOIN LATERAL jsonb_array_elements(l.recommendations) AS r(value)\n"
-                    "ORDER BY l.series"
-                ),
+                SQL(_SQL["scaling_recommendations"]),
                 width=12,
             ),
             table(
@@ -123,11 +106,7 @@ def _store_row() -> Row:
                 "The model that produced each series' newest forecast and its backtest metrics (relative MAE"
                 " against the weekly seasonal-naive, MASE, interval coverage).",
                 "short",
-                SQL(
-                    _LATEST + "SELECT series, model, created_at, horizon_start, horizon_end, metrics::text AS metrics\n"
-                    "FROM latest\n"
-                    "ORDER BY series"
-                ),
+                SQL(_SQL["model_accuracy"]),
                 width=12,
             ),
             timeseries(
@@ -136,12 +115,7 @@ def _store_row() -> Row:
                 " dry runs are marked.",
                 "short",
                 SQL(
-                    'SELECT executed_at AS "time",\n'
-                    "       kind || ' ' || resource || CASE WHEN dry_run THEN ' (dry run)' ELSE '' END AS metric,\n"
-                    "       after_value AS value\n"
-                    "FROM optimization_results\n"
-                    "WHERE after_value IS NOT NULL AND $__timeFilter(executed_at)\n"
-                    "ORDER BY 1",
+                    _SQL["capacity_changes_executed"],
                     format="time_series",
                 ),
                 custom={"drawStyle": "points", "pointSize": 8},
@@ -150,13 +124,7 @@ def _store_row() -> Row:
                 "Optimizations",
                 "The most recent optimizations (scaling, cache warming) with the value before and after.",
                 "short",
-                SQL(
-                    "SELECT executed_at, kind, resource, wedding_id, before_value, after_value, dry_run, outcome\n"
-                    "FROM optimization_results\n"
-                    "WHERE $__timeFilter(executed_at)\n"
-                    "ORDER BY executed_at DESC\n"
-                    "LIMIT 100"
-                ),
+                SQL(_SQL["optimizations"]),
                 width=12,
             ),
         ),

@@ -17,12 +17,14 @@ from wedwatch.dashboards.common import (
     table,
     timeseries,
 )
+from wedwatch.dashboards.targets import named_sql
 from wedwatch.rules.common import human_seconds, num
 from wedwatch.rules.names import OPERATION_P95, operation_error_ratio
 
 __all__ = ["UID", "dashboard"]
 
 UID = "wedwatch-oncall"
+_SQL = named_sql("oncall")  # the SQL panels' queries, from sql/oncall.sql
 
 # The next ceremonies among the tracked weddings that are not over: `after` weddings are past.
 # bottomk keeps the table to what fits on a screen, nearest ceremony first.
@@ -251,14 +253,7 @@ def _alerts_row() -> Row:
                 "Incidents the receiver holds as firing, with the severity after escalation and the strategy it"
                 " chose: what automation is doing about them.",
                 "short",
-                SQL(
-                    "SELECT starts_at AS \"started\", alertname, severity, escalated_severity, strategy,\n"
-                    "       wedding_id, operation, last_seen_at\n"
-                    "FROM performance_alerts\n"
-                    "WHERE status = 'firing'\n"
-                    "ORDER BY starts_at DESC\n"
-                    "LIMIT 100"
-                ),
+                SQL(_SQL["open_incidents"]),
                 height=8,
             ),
         ),

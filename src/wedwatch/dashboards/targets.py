@@ -1,11 +1,21 @@
-"""What a panel queries: the two provisioned datasources and a target for each (PromQL, SQL)."""
+"""What a panel queries: the two provisioned datasources and a target for each (PromQL, SQL).
+
+The SQL panels' queries live in `sql/<dashboard>.sql`, one block per `-- name:` header as the
+store's queries do, and are read by name with `named_sql`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal
 
-__all__ = ["Json", "Datasource", "PROMETHEUS", "POSTGRES", "PromQL", "SQL", "Target"]
+from wedwatch.store.queries import parse_queries
+
+__all__ = ["Json", "Datasource", "PROMETHEUS", "POSTGRES", "PromQL", "SQL", "Target", "named_sql"]
 
 Json = dict[str, Any]
 
@@ -75,3 +85,10 @@ class SQL:
 
 
 Target = PromQL | SQL
+
+
+@cache
+def named_sql(dashboard: str) -> Mapping[str, str]:
+    """The queries of `sql/<dashboard>.sql` by name, as Grafana runs them (macros and variables kept)."""
+    text = resources.files("wedwatch.dashboards").joinpath("sql", f"{dashboard}.sql").read_text(encoding="utf-8")
+    return MappingProxyType(parse_queries(text, source=f"wedwatch/dashboards/sql/{dashboard}.sql"))

@@ -16,12 +16,14 @@ from wedwatch.dashboards.common import (
     table,
     timeseries,
 )
+from wedwatch.dashboards.targets import named_sql
 from wedwatch.rules.common import human_seconds, num
 from wedwatch.rules.names import WEDDING_P95, wedding_availability
 
 __all__ = ["UID", "dashboard", "WEDDING"]
 
 UID = "wedwatch-wedding"
+_SQL = named_sql("wedding")  # the SQL panels' queries, from sql/wedding.sql
 
 WEDDING = Variable(
     name="wedding_id",
@@ -218,11 +220,7 @@ def _critical_path_row(config: Config) -> Row:
                 " by the exporter into critical_path_metrics.",
                 "none",
                 SQL(
-                    'SELECT observed_at AS "time", open_incidents AS "open incidents",\n'
-                    '       incident_response_seconds AS "response time"\n'
-                    "FROM critical_path_metrics\n"
-                    "WHERE wedding_id = '$wedding_id' AND $__timeFilter(observed_at)\n"
-                    "ORDER BY 1",
+                    _SQL["open_platform_incidents"],
                     format="time_series",
                 ),
                 overrides=(
@@ -238,12 +236,7 @@ def _critical_path_row(config: Config) -> Row:
                 " retention has dropped the wedding.",
                 "s",
                 SQL(
-                    'SELECT bucket_start AS "time", operation AS metric,\n'
-                    "       sum(duration_sum_seconds) / NULLIF(sum(probes), 0) AS value\n"
-                    "FROM wedding_performance_metrics\n"
-                    "WHERE wedding_id = '$wedding_id' AND $__timeFilter(bucket_start)\n"
-                    "GROUP BY bucket_start, operation\n"
-                    "ORDER BY 1",
+                    _SQL["mean_probe_duration_per_operation"],
                     format="time_series",
                 ),
             ),
@@ -252,15 +245,7 @@ def _critical_path_row(config: Config) -> Row:
                 "Alerts about this wedding as the receiver recorded them, with the strategy chosen and how long"
                 " the incident took to resolve after the first action completed.",
                 "short",
-                SQL(
-                    'SELECT a.starts_at AS "started", a.alertname, a.severity, a.escalated_severity, a.status,\n'
-                    "       r.strategy, r.first_action_completed_at, a.resolved_at, r.resolution_seconds\n"
-                    "FROM performance_alerts a\n"
-                    "LEFT JOIN degradation_responses r ON r.incident_id = a.id\n"
-                    "WHERE a.wedding_id = '$wedding_id' AND $__timeFilter(a.starts_at)\n"
-                    "ORDER BY a.starts_at DESC\n"
-                    "LIMIT 100"
-                ),
+                SQL(_SQL["incidents_and_responses"]),
                 overrides=(
                     {"matcher": {"id": "byName", "options": "resolution_seconds"},
                      "properties": [{"id": "unit", "value": "s"}]},

@@ -82,6 +82,9 @@ class BacktestReport:
     calibration: Calibration
     fallback_relative_mae: float
     cutoffs: list[str] = field(default_factory=list)
+    # Each origin's forecast with the bands it was scored with (oldest first), for the cost
+    # backtest's replay; not part of `to_dict`.
+    forecasts: tuple[Forecast, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def model(self) -> str:
@@ -203,9 +206,11 @@ def _score(
     mases: list[float] = []
     scores_80: list[float] = []
     scores_95: list[float] = []
+    forecasts: list[Forecast] = []
     for origin in results:
         # Calibrated on the earlier origins only: their horizons ended by this cutoff.
         forecast = widen(origin.forecast, Calibration.from_scores(scores_80, scores_95), log=log)
+        forecasts.append(forecast)
         origin_err, origin_n = 0.0, 0
         for i, y in enumerate(origin.actual):
             if y is None:
@@ -246,6 +251,7 @@ def _score(
         calibration=Calibration.from_scores(scores_80, scores_95),
         fallback_relative_mae=fallback,
         cutoffs=[iso_utc(o.cutoff) for o in results],
+        forecasts=tuple(forecasts),
     )
 
 

@@ -1,17 +1,26 @@
-"""The forecast as a PNG: history, forecast, its 80 % and 95 % bands, and the ceremony windows."""
+"""Forecasts as PNGs: history, forecast, bands and ceremony windows; and the cost backtest's capacities."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wedwatch.calendar.model import Wedding
 from wedwatch.calendar.phases import CEREMONY_LEAD, CEREMONY_TAIL
 from wedwatch.forecast.prediction import Forecast
-from wedwatch.forecast.series import HourlySeries
+from wedwatch.forecast.series import HOUR, HourlySeries
 
-__all__ = ["plot_forecast"]
+if TYPE_CHECKING:
+    from wedwatch.config.actions import CapacityConfig
+    from wedwatch.forecast.cost import OriginReplay, Policy
+
+__all__ = ["plot_capacity", "plot_forecast"]
+
+_POLICY_STYLE: dict[Policy, str] = {"forecast": "#08519c", "static_peak": "#737373", "reactive": "#e6550d"}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -61,6 +70,56 @@ def plot_forecast(
         ax.set_title(title)
         ax.set_ylabel("value per hour")
         ax.legend(loc="upper left", ncols=5, fontsize="small")
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        out = Path(path)
+        fig.savefig(out, format="png")
+    finally:
+        plt.close(fig)
+    return out
+
+
+def plot_capacity(replay: OriginReplay, path: str | Path, *, title: str, bounds: CapacityConfig | None = None) -> Path:
+    """Draw each policy's capacity against the actual need over one origin, one panel per resource (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    resources = list(replay.need)
+    fig, axes = plt.subplots(len(resources), 1, figsize=(14, 3.2 * len(resources)), dpi=100, sharex=True,
+                             squeeze=False)  # fmt: skip
+    try:
+        # One more edge than hours, so that the last hour's step is drawn to its end.
+        edges = [_num(replay.cutoff + h * HOUR) for h in range(replay.hours + 1)]
+        mids = [(a + b) / 2 for a, b in pairwise(edges)]
+        for ax, resource in zip(axes[:, 0], resources, strict=True):
+            spans = [h for h, live in enumerate(replay.in_ceremony) if live]
+            for n, h in enumerate(spans):
+                ax.axvspan(edges[h], edges[h + 1], color="#fdae6b", alpha=0.25, lw=0,
+                           label=None if n else "ceremony windows")  # fmt: skip
+            for policy, color in _POLICY_STYLE.items():
+                caps = replay.capacity[policy][resource]
+                ax.stairs(caps, edges, baseline=None, color=color, lw=1.6, label=policy)
+            need = [v if v is not None else float("nan") for v in replay.need[resource]]
+            ax.plot(mids, need, color="#000000", lw=0, marker="o", ms=3, label="actual need")
+            top = math.inf
+            if bounds is not None:
+                top = getattr(bounds, resource).max
+                ax.axhline(top, color="#cb181d", lw=0.8, ls="--", label="upper bound")
+            # The hours the replay counts against the forecast: short, and below the upper bound.
+            planned = replay.capacity["forecast"][resource]
+            misses = [(m, n) for m, n, c in zip(mids, need, planned, strict=True) if c < n and c < top]
+            if misses:
+                ax.plot(*zip(*misses, strict=True), color="#cb181d", lw=0, marker="x", ms=8, label="forecast short")
+            caps_max = [max(c[resource]) for c in replay.capacity.values()]
+            highest = max([*caps_max, *(v for v in (top, *need) if math.isfinite(v))])
+            # Room above the highest line for the legend.
+            ax.set_ylim(0, highest * 1.3 or 1)
+            ax.set_ylabel(resource)
+            ax.legend(loc="upper left", ncols=6, fontsize="small")
+        axes[0, 0].set_title(title)
+        axes[-1, 0].xaxis_date("UTC")
         fig.autofmt_xdate()
         fig.tight_layout()
         out = Path(path)

@@ -18,6 +18,12 @@ RULES_DIR = REPO / "rules"
 # The checked-in rule files, in the order the PrometheusRule objects list them.
 RULE_FILES = (RULES_DIR / "wedwatch-recording.yml", RULES_DIR / "wedwatch-alerts.yml")
 UPDATE_ENV = "WEDWATCH_UPDATE_KUBERNETES_RULES"
+COMPONENTS_DIR = KUBERNETES_DIR / "components"
+# Stand-ins for the wedding platform's own kustomization, with the autoscaling components added
+# as docs/kubernetes.md says (they belong to the platform's kustomization, not to wedwatch's).
+PLATFORM_DIRS = tuple(
+    sorted(p for p in (Path(__file__).parent / "testdata").glob("platform-*") if (p / "kustomization.yaml").is_file())
+)
 
 
 def kustomization_dirs() -> list[Path]:

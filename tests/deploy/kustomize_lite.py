@@ -2,7 +2,7 @@
 
 `build()` renders a kustomization with the features deploy/kubernetes/ uses (resources,
 components, namespace, labels, configMapGenerator, images, replicas, replacements, JSON 6902
-`add`/`replace` patches), in kustomize's order, and refuses any other field so that a new feature
+`add`/`replace`/`remove` patches), in kustomize's order, and refuses any other field so that a new feature
 cannot slip past the tests. Generated ConfigMaps keep their plain name (kustomize appends a
 content hash; `strip_hashes` removes it from the real kustomize's output when the tests compare
 the two, which they do whenever `kustomize` or `kubectl` is installed).
@@ -174,12 +174,30 @@ def _patch(objects: list[dict[str, Any]], spec: Mapping[str, Any]) -> None:
         if any(actual[field] != value for field, value in target.items()):
             continue
         for op in operations:
-            assert op["op"] in ("add", "replace"), f"JSON 6902 op {op['op']} is not implemented"
+            assert op["op"] in ("add", "replace", "remove"), f"JSON 6902 op {op['op']} is not implemented"
             *parents, last = [part.replace("~1", "/").replace("~0", "~") for part in op["path"].split("/")[1:]]
             node = obj
             for part in parents:
-                node = node.setdefault(part, {}) if op["op"] == "add" else node[part]
-            node[last] = copy.deepcopy(op["value"])
+                if isinstance(node, list):
+                    node = node[int(part)]
+                else:
+                    node = node.setdefault(part, {}) if op["op"] == "add" else node[part]
+            if isinstance(node, list):
+                assert last.isdigit(), f"JSON 6902 path {op['path']}: list index {last} is not implemented"
+                index = int(last)
+                if op["op"] == "remove":
+                    del node[index]
+                elif op["op"] == "add":
+                    node.insert(index, copy.deepcopy(op["value"]))
+                else:
+                    node[index] = copy.deepcopy(op["value"])
+            elif op["op"] == "remove":
+                assert last in node, f"JSON 6902 remove: {op['path']} does not exist"
+                del node[last]
+            else:
+                if op["op"] == "replace":
+                    assert last in node, f"JSON 6902 replace: {op['path']} does not exist"
+                node[last] = copy.deepcopy(op["value"])
 
 
 def _walk(node: Any, path: str) -> tuple[Any, str | int]:

@@ -19,9 +19,9 @@ import pytest
 from psycopg import sql
 from tcp_proxy import TcpProxy
 
-from wedwatch.config.loader import redact_url
 from wedwatch.store import Store, open_store_ctx
 from wedwatch.store.sqlite import sqlite_path
+from wedwatch.urls import redact_url
 
 POSTGRES_URL_ENV = "WEDWATCH_TEST_POSTGRES_URL"
 POSTGRES_SWITCH_ENV = "WEDWATCH_TEST_POSTGRES"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from wedwatch.config import Config, Phase, load_config, parse_config, redact_url
+from wedwatch.config import Config, Phase, load_config, parse_config
 from wedwatch.errors import ConfigError
 
 TESTDATA = Path(__file__).parent / "testdata"
@@ -142,8 +142,3 @@ def test_example_config_documents_every_section() -> None:
     for section in Config.model_fields:
         assert f"\n{section}:" in f"\n{text}", f"examples/wedwatch.yml lacks the {section} section"
     assert loaded.config.calendar.file == str(EXAMPLES / "weddings.yml")
-
-
-def test_redact_url_hides_password_only() -> None:
-    assert redact_url("postgresql://app:hunter2@db:5432/w") == "postgresql://app:xxxxx@db:5432/w"
-    assert redact_url("postgresql://app@db/w") == "postgresql://app@db/w"

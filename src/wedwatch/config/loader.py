@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from pydantic import ValidationError
@@ -18,7 +17,7 @@ from wedwatch.config.operations import ADDED_KEY
 from wedwatch.config.overrides import override_value
 from wedwatch.errors import ConfigError
 
-__all__ = ["LoadedConfig", "load_config", "parse_config", "redact_url", "ENV_PREFIX"]
+__all__ = ["LoadedConfig", "load_config", "parse_config", "ENV_PREFIX"]
 
 ENV_PREFIX = "WEDWATCH_"
 # Only variables with a double underscore are overrides (WEDWATCH_STORE__URL -> store.url), so that
@@ -203,13 +202,3 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         )
         updates["receiver"] = config.receiver.model_copy(update={"tls": tls})
     return config.model_copy(update=updates) if updates else config
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by `xxxxx`, safe to print or log."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":xxxxx"
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))

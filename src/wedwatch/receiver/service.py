@@ -16,7 +16,7 @@ import aiohttp
 from wedwatch.calendar.model import Wedding
 from wedwatch.calendar.phases import WeddingStatus
 from wedwatch.calendar.watch import CalendarWatcher
-from wedwatch.config import Config, LoadedConfig, redact_url
+from wedwatch.config import Config, LoadedConfig
 from wedwatch.errors import StoreError, StoreUnavailable
 from wedwatch.forecast.persist import forecast_samples
 from wedwatch.receiver.ingest import IngestResult, ingest
@@ -26,6 +26,7 @@ from wedwatch.receiver.worker import Worker
 from wedwatch.store import Store, open_store
 from wedwatch.store.base import RawJson
 from wedwatch.store.transaction import Row
+from wedwatch.urls import redact_url
 
 if TYPE_CHECKING:
     from wedwatch.forecast import Forecaster

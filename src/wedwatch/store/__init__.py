@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from wedwatch.config.loader import redact_url
 from wedwatch.errors import ConfigError
 from wedwatch.store.base import BOOLEAN_COLUMNS, JSON_COLUMNS, TIMESTAMP_COLUMNS, Store
 from wedwatch.store.migrations import Migration, load_migrations
@@ -24,6 +23,7 @@ from wedwatch.store.postgres import PostgresStore
 from wedwatch.store.records import CriticalPathSample, ProbeAggregate
 from wedwatch.store.sqlite import SqliteStore
 from wedwatch.store.transaction import Params, Row, Transaction
+from wedwatch.urls import redact_url
 
 __all__ = [
     "ACTION_STATUSES",

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
-from wedwatch.config.loader import redact_url
 from wedwatch.errors import StoreError
+from wedwatch.urls import redact_url
 
 __all__ = ["Params", "Row", "Transaction", "TransactionalStore", "utc_now"]
 

@@ -1,4 +1,4 @@
-"""Timestamps and JSON read back identically from both back ends (base.py's conventions)."""
+"""Timestamps and JSON read back identically from both back ends (values.py's conventions)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wedwatch.store import Store
-from wedwatch.store.base import RawJson, load_json
+from wedwatch.store.values import RawJson, load_json
 
 INSTANTS = [
     datetime(2027, 6, 12, 13, 0, tzinfo=UTC),

@@ -26,7 +26,7 @@ from wedwatch.receiver.auth import CHALLENGE, auth_configured, authorized
 from wedwatch.receiver.openapi import openapi_document
 from wedwatch.receiver.payload import PayloadError, parse_notification
 from wedwatch.receiver.service import Receiver
-from wedwatch.store.base import RawJson
+from wedwatch.store.values import RawJson
 
 __all__ = ["create_app", "RECEIVER_KEY", "ssl_context"]
 

@@ -32,9 +32,9 @@ from wedwatch.config.actions import ActionsConfig
 from wedwatch.receiver.payload import Alert, Notification
 from wedwatch.receiver.policy import Decision, decide
 from wedwatch.store import Store
-from wedwatch.store.base import RawJson
 from wedwatch.store.records import ActionRow, IncidentRow, ResponseRow
 from wedwatch.store.transaction import Row, Transaction
+from wedwatch.store.values import RawJson
 
 __all__ = ["IngestResult", "ingest", "action_key", "action_target"]
 

@@ -24,8 +24,8 @@ from wedwatch.receiver.metrics import ReceiverMetrics
 from wedwatch.receiver.payload import Notification
 from wedwatch.receiver.worker import Worker
 from wedwatch.store import Store, open_store
-from wedwatch.store.base import RawJson
 from wedwatch.store.transaction import Row
+from wedwatch.store.values import RawJson
 from wedwatch.urls import redact_url
 
 if TYPE_CHECKING:

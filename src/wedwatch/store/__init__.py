@@ -7,7 +7,8 @@
 
 URLs: `sqlite:///relative/path`, `sqlite:////absolute/path`, `sqlite:///:memory:`;
 `postgresql://user@host:5432/db` (or `postgres://`). Value conventions (timestamps, JSON,
-booleans) and the error contract are described in `wedwatch.store.base`.
+booleans, row sets) are described in `wedwatch.store.values`, the clock, transaction and error
+contract in `wedwatch.store.base`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from wedwatch.errors import ConfigError
-from wedwatch.store.base import BOOLEAN_COLUMNS, JSON_COLUMNS, TIMESTAMP_COLUMNS, Store
+from wedwatch.store.base import Store
 from wedwatch.store.migrations import Migration, load_migrations
 from wedwatch.store.outbox import ACTION_STATUSES, FINAL_ACTION_STATUSES
 from wedwatch.store.postgres import PostgresStore
 from wedwatch.store.records import CriticalPathSample, ProbeAggregate
 from wedwatch.store.sqlite import SqliteStore
 from wedwatch.store.transaction import Params, Row, Transaction
+from wedwatch.store.values import BOOLEAN_COLUMNS, JSON_COLUMNS, TIMESTAMP_COLUMNS
 from wedwatch.urls import redact_url
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Incidents: one row per alert (fingerprint, startsAt), created once and updated by every later delivery.
 
 Besides the one-incident methods, a notification's incidents are read and written in batches
-(many rows per statement, base.py's row sets) so that ingesting it costs a few statements
+(many rows per statement, values.py's row sets) so that ingesting it costs a few statements
 whatever the number of its alerts.
 """
 

@@ -20,9 +20,10 @@ from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from wedwatch.errors import StoreError, StoreUnavailable
-from wedwatch.store.base import JSON_COLUMNS, ROWS_PARAMETER, RawJson, Store, dump_json_bytes, load_json
+from wedwatch.store.base import Store
 from wedwatch.store.queries import load_queries
 from wedwatch.store.transaction import Params, Row, Transaction
+from wedwatch.store.values import JSON_COLUMNS, ROWS_PARAMETER, RawJson, dump_json_bytes, load_json
 
 __all__ = ["PostgresStore"]
 

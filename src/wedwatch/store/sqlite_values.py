@@ -1,5 +1,5 @@
 """How values cross into SQLite and back: timestamps as fixed UTC text, JSON columns as text,
-booleans as 0/1, row sets for `json_each` as one JSON array (conventions in store/base.py)."""
+booleans as 0/1, row sets for `json_each` as one JSON array (conventions in store/values.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from wedwatch.store.base import (
+from wedwatch.store.transaction import Params, Row
+from wedwatch.store.values import (
     BOOLEAN_COLUMNS,
     JSON_COLUMNS,
     ROWS_PARAMETER,
@@ -17,7 +18,6 @@ from wedwatch.store.base import (
     dump_json,
     load_json,
 )
-from wedwatch.store.transaction import Params, Row
 
 __all__ = ["format_timestamp", "parse_timestamp", "adapt", "to_row"]
 

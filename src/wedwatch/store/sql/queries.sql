@@ -1,6 +1,6 @@
--- wedwatch's queries, called by name from wedwatch/store/base.py. Placeholders are `:name`
+-- wedwatch's queries, called by name from the modules of wedwatch/store/. Placeholders are `:name`
 -- (rewritten to `%(name)s` for psycopg). A dialect replaces a query only where the dialects
--- truly differ, in sql/<dialect>/queries.sql. Values follow base.py's conventions: `now` and
+-- truly differ, in sql/<dialect>/queries.sql. Values follow values.py's conventions: `now` and
 -- every other instant come from Python; JSON parameters carry their column's name.
 
 -- name: ping

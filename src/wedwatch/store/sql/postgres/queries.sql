@@ -47,7 +47,7 @@ ORDER BY table_name, ordinal_position;
 -- Held until the gating transaction ends: replicas take turns spending the budget.
 SELECT pg_advisory_xact_lock(hashtext('wedwatch.action_outbox.gate'));
 
--- Row sets (base.py): :rows is a JSONB array of row parameters; jsonb_array_elements() yields
+-- Row sets (values.py): :rows is a JSONB array of row parameters; jsonb_array_elements() yields
 -- its elements in order (WITH ORDINALITY numbers them), `->>` reads a field as text, cast to
 -- the column's type; `->` keeps a JSON column's value as JSONB. Inserting in the array's order
 -- (sorted by the caller) keeps the order in which replicas wait on each other's keys stable.

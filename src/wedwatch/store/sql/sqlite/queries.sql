@@ -17,7 +17,7 @@ FROM sqlite_schema AS m JOIN pragma_table_info(m.name) AS c
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
 ORDER BY m.name, c.cid;
 
--- Row sets (base.py): :rows is a JSON array of row parameters; json_each() yields its elements
+-- Row sets (values.py): :rows is a JSON array of row parameters; json_each() yields its elements
 -- in order (`key` is the index), `->>` reads a field as SQL text, number or NULL, `->` a JSON
 -- column's value as its JSON text. INSERT ... SELECT needs a WHERE before ON CONFLICT (SQLite's
 -- parsing rule), hence `WHERE true`.

@@ -1,5 +1,5 @@
 -- wedwatch schema, PostgreSQL dialect. Keep in step with ../sqlite/0001_initial.sql: the same
--- tables, columns and constraints. Conventions (wedwatch/store/base.py): timestamps are
+-- tables, columns and constraints. Conventions (wedwatch/store/values.py): timestamps are
 -- TIMESTAMPTZ, JSON columns JSONB. Never use the server's clock: `now` comes from Python.
 
 CREATE TABLE weddings (

@@ -1,5 +1,5 @@
 -- wedwatch schema, SQLite dialect. Keep in step with ../postgres/0001_initial.sql: the same
--- tables, columns and constraints. Conventions (wedwatch/store/base.py): timestamps are TEXT
+-- tables, columns and constraints. Conventions (wedwatch/store/values.py): timestamps are TEXT
 -- in the fixed UTC form 2027-06-12T14:00:00.000000Z so that text order is time order; JSON
 -- columns are TEXT; booleans are INTEGER 0/1. Never use SQLite's own clock: `now` comes from
 -- Python.

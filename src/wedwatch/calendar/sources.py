@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import aiohttp
 import yaml
@@ -23,11 +23,9 @@ from wedwatch.config.model import CalendarConfig
 from wedwatch.errors import CalendarError
 from wedwatch.httpio import read_capped
 
-if TYPE_CHECKING:
-    from wedwatch.store import Store
-
 __all__ = [
     "CalendarLoad",
+    "WeddingRows",
     "parse_calendar",
     "load_calendar_file",
     "load_calendar_url",
@@ -120,11 +118,19 @@ async def load_calendar_url(
     return parse_calendar(data, source=url, strict=False, mapping=mapping)
 
 
-class _WeddingRows(Protocol):
-    async def list_weddings(self) -> list[dict[str, Any]]: ...
+class WeddingRows(Protocol):
+    """What a calendar read from the store needs of it (a `wedwatch.store.Store` is one).
+
+    A protocol rather than the store's class: the store persists the calendar's `Wedding`s, so
+    it imports the calendar, and the calendar must not import it back.
+    """
+
+    async def list_weddings(self) -> list[dict[str, Any]]:
+        """The `weddings` table's rows, as calendar entries."""
+        ...
 
 
-async def load_calendar_store(store: _WeddingRows) -> CalendarLoad:
+async def load_calendar_store(store: WeddingRows) -> CalendarLoad:
     """Read the store's `weddings` table."""
     rows = await store.list_weddings()
     return parse_calendar(rows, source="store:weddings", strict=False)
@@ -133,7 +139,7 @@ async def load_calendar_store(store: _WeddingRows) -> CalendarLoad:
 async def load_calendar(
     config: CalendarConfig,
     *,
-    store: Store | None = None,
+    store: WeddingRows | None = None,
     session: aiohttp.ClientSession | None = None,
     authorization: Callable[[], Awaitable[str]] | None = None,
 ) -> CalendarLoad:

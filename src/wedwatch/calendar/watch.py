@@ -6,20 +6,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import aiohttp
 
 from wedwatch.calendar.model import Wedding
 from wedwatch.calendar.phases import WeddingStatus, plan
-from wedwatch.calendar.sources import load_calendar
+from wedwatch.calendar.sources import WeddingRows, load_calendar
 from wedwatch.config import Config
 from wedwatch.config.platform_auth import OAuth2Config
 from wedwatch.errors import WedwatchError
 from wedwatch.oauth2 import TokenSource
-
-if TYPE_CHECKING:
-    from wedwatch.store import Store
 
 __all__ = ["CalendarWatcher"]
 
@@ -29,7 +25,7 @@ log = logging.getLogger(__name__)
 class CalendarWatcher:
     """The weddings a service currently knows, and their statuses at any instant."""
 
-    def __init__(self, session: aiohttp.ClientSession | None = None, store: Store | None = None) -> None:
+    def __init__(self, session: aiohttp.ClientSession | None = None, store: WeddingRows | None = None) -> None:
         self.session = session
         self.store = store
         # The platform's OAuth2 token for a URL calendar, when the caller shares none.

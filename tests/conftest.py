@@ -1,16 +1,25 @@
-"""Fixtures shared by every test directory: the store, on SQLite and on PostgreSQL.
+"""Fixtures shared by every test directory: the store, on SQLite and on PostgreSQL; promtool and amtool.
 
 PostgreSQL comes from WEDWATCH_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
 A test that needs it errors out loudly when the server does not answer; it is skipped only when
 WEDWATCH_TEST_POSTGRES=skip is set on purpose. Each test gets a fresh schema, dropped afterwards.
+
+promtool and amtool come from Debian's `prometheus` and `prometheus-alertmanager` packages
+(scripts/run-tests installs them); a test that needs one fails when it is missing, so that a CI
+image without them cannot pass silently, unless WEDWATCH_TEST_SKIP_PROMTOOL=1 skips it on purpose.
+
+Modules of this directory (ports, scrape, checkout, grafana_queries, tcp_proxy) are helpers that
+tests in every directory import by name: pytest puts tests/ on sys.path for this conftest.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -25,6 +34,7 @@ from wedwatch.urls import redact_url
 
 POSTGRES_URL_ENV = "WEDWATCH_TEST_POSTGRES_URL"
 POSTGRES_SWITCH_ENV = "WEDWATCH_TEST_POSTGRES"
+SKIP_PROMTOOL_ENV = "WEDWATCH_TEST_SKIP_PROMTOOL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -53,9 +63,9 @@ def postgres_url() -> str:
     return url
 
 
-@pytest.fixture
-def postgres_schema_url(postgres_url: str) -> Iterator[str]:
-    """A URL whose connections live in a new, empty schema of their own; dropped after the test."""
+@contextmanager
+def _fresh_schema(postgres_url: str) -> Iterator[str]:
+    """A URL whose connections live in a new, empty schema of their own, dropped on leaving."""
     schema = f"wedwatch_test_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
@@ -68,6 +78,13 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A URL whose connections live in a new, empty schema of their own; dropped after the test."""
+    with _fresh_schema(postgres_url) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database on each back end in turn: a SQLite file, then a PostgreSQL schema."""
@@ -75,6 +92,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'wedwatch.db'}"
     url: str = request.getfixturevalue("postgres_schema_url")
     return url
+
+
+@pytest.fixture
+def second_url(store_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Another empty database on the same back end as `store_url`: a reference to compare with."""
+    if store_url.startswith("sqlite:"):
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    with _fresh_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -130,3 +157,27 @@ async def proxy(postgres_schema_url: str) -> AsyncIterator[TcpProxy]:
     await cut.start()
     yield cut
     await cut.stop()
+
+
+def _binary(name: str, package: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    if os.environ.get(SKIP_PROMTOOL_ENV) == "1":
+        pytest.skip(f"{name} not installed and {SKIP_PROMTOOL_ENV}=1")
+    pytest.fail(
+        f"{name} is not on PATH: apt-get install -y {package} (scripts/run-tests does),"
+        f" or set {SKIP_PROMTOOL_ENV}=1 to skip this test"
+    )
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """Path of promtool; fails the test when it is missing (unless skipping on purpose)."""
+    return _binary("promtool", "prometheus")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    """Path of amtool; fails the test when it is missing (unless skipping on purpose)."""
+    return _binary("amtool", "prometheus-alertmanager")

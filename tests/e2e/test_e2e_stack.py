@@ -24,6 +24,7 @@ import pytest
 import yaml
 from aiohttp import web
 from e2e_support import eventually, free_port, serve
+from grafana_queries import all_queries
 
 from wedwatch.calendar import Wedding, parse_calendar
 from wedwatch.config import load_config
@@ -216,8 +217,6 @@ NO_DATA_IN_A_SHORT_RUN = {
 
 async def _every_panel_has_data(stack: Stack, session: aiohttp.ClientSession, start: datetime) -> None:
     """Every dashboard's PromQL, run over this test's window against the real Prometheus, returns data."""
-    from wedwatch.dashboards import all_queries
-
     empty = []
     # Past now by two scrape intervals: the range's last step must not fall before the newest samples.
     end = datetime.now(UTC) + timedelta(seconds=4)

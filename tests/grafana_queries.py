@@ -1,7 +1,8 @@
 """Every query the dashboards run, and how to make one concrete the way Grafana would.
 
-Tests (and the end-to-end check against a real Prometheus and PostgreSQL) iterate `all_queries()`,
-substitute Grafana's variables with `Query.promql()` / `Query.sql()`, and run the result.
+Tests (tests/dashboards, and tests/e2e against a real Prometheus and PostgreSQL) iterate
+`all_queries()`, substitute Grafana's variables with `Query.promql()` / `Query.sql()`, and run the
+result. A module of tests/ (on sys.path through tests/conftest.py), imported by name.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from wedwatch.config.model import Config
-from wedwatch.dashboards.builder import SQL, PromQL
-from wedwatch.dashboards.registry import dashboards
+from wedwatch.dashboards import SQL, PromQL, dashboards
 
 __all__ = [
     "Query",

@@ -1,8 +1,8 @@
 """Every SQL panel runs on a real PostgreSQL with the store's migrations, and returns the seeded rows.
 
 Grafana reads the store through its PostgreSQL datasource only, so these run on PostgreSQL alone.
-The macros and variables are expanded as Grafana would (`Query.sql`); a table or column a query
-names that the migrations do not create fails here.
+The macros and variables are expanded as Grafana would (`Query.sql`, tests/grafana_queries.py); a table
+or column a query names that the migrations do not create fails here.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from grafana_queries import Query, all_queries
 
-from wedwatch.dashboards import Query, all_queries
 from wedwatch.store import CriticalPathSample, ProbeAggregate, Store, open_store_ctx
 
 pytestmark = pytest.mark.postgres

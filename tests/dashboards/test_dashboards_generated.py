@@ -1,31 +1,21 @@
-"""The generated dashboards: checked in as generated, and every panel complete and well placed."""
+"""The generated dashboards: checked in as generated, every panel complete and well placed, SQL by name."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
-import re
-from datetime import UTC, datetime
+import tomllib
 from typing import Any
 
 import pytest
-from stack_support import DASHBOARD_DIR, PROVISIONING_DIR, compose, load_yaml, stack_config
+from checkout import DASHBOARD_DIR, REPO, stack_config
+from grafana_queries import DEFAULT_VALUES, all_queries, substitute_variables
 
 from wedwatch.config.model import Config
-from wedwatch.dashboards import (
-    DASHBOARDS,
-    POSTGRES,
-    PROMETHEUS,
-    all_queries,
-    dashboard_files,
-    dashboards,
-    expand_sql_macros,
-    render,
-    stale_files,
-    substitute_variables,
-)
+from wedwatch.dashboards import DASHBOARDS, SQL, dashboard_files, dashboards, render, stale_files
 from wedwatch.dashboards.builder import GRID_WIDTH
 from wedwatch.dashboards.forecast import series_unit
-from wedwatch.dashboards.queries import DEFAULT_VALUES
+from wedwatch.dashboards.targets import named_sql
 
 CONFIGS = {"stack": stack_config, "defaults": Config}
 
@@ -105,37 +95,6 @@ def test_every_variable_a_query_uses_is_defined(models: dict[str, dict[str, Any]
                 substitute_variables(target.get("expr") or target["rawSql"], {**builtins, **defined})
 
 
-def test_datasources_are_the_provisioned_ones() -> None:
-    provisioned = load_yaml(PROVISIONING_DIR / "datasources" / "wedwatch.yml")["datasources"]
-    by_uid = {d["uid"]: d for d in provisioned}
-    for source in (PROMETHEUS, POSTGRES):
-        assert (by_uid[source.uid]["type"], by_uid[source.uid]["name"]) == (source.type, source.name)
-    used = {
-        (p["datasource"]["uid"], p["datasource"]["type"])
-        for model in dashboard_files(stack_config()).values()
-        for p in _panels(model)
-    }
-    assert used == {(PROMETHEUS.uid, PROMETHEUS.type), (POSTGRES.uid, POSTGRES.type)}
-
-
-def test_provider_reads_the_directory_compose_mounts_the_dashboards_at() -> None:
-    provider = load_yaml(PROVISIONING_DIR / "dashboards" / "wedwatch.yml")["providers"][0]
-    grafana = compose()["services"]["grafana"]
-    mounts = dict(v.split(":")[:2] for v in grafana["volumes"])
-    assert mounts["./grafana/dashboards"] == provider["options"]["path"]
-    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
-    assert home.startswith(provider["options"]["path"] + "/")
-    assert (DASHBOARD_DIR / home.rsplit("/", 1)[1]).is_file()
-
-
-def test_the_password_grafana_provisioning_reads_is_in_its_environment() -> None:
-    lines = (PROVISIONING_DIR / "datasources" / "wedwatch.yml").read_text(encoding="utf-8").splitlines()
-    text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
-    referenced = set(re.findall(r"\$\{?([A-Z_][A-Z0-9_]*)", text))
-    assert referenced == {"GRAFANA_DB_PASSWORD"}
-    assert referenced <= set(compose()["services"]["grafana"]["environment"])
-
-
 def test_all_queries_lists_every_target_and_variable() -> None:
     for config in (stack_config(), Config()):
         queries = all_queries(config)
@@ -175,31 +134,18 @@ def test_wedding_day_guarantees_reach_the_panels() -> None:
     assert steps[-1] == {"color": "red", "value": 0.75}
 
 
-_START = datetime(2027, 6, 12, 12, 0, tzinfo=UTC)
-_END = datetime(2027, 6, 12, 18, 0, tzinfo=UTC)
+SQL_DIR = REPO / "src" / "wedwatch" / "dashboards" / "sql"
 
 
-@pytest.mark.parametrize(
-    ("sql", "expanded"),
-    [
-        ("WHERE $__timeFilter(t)", "WHERE t BETWEEN '2027-06-12T12:00:00Z' AND '2027-06-12T18:00:00Z'"),
-        (
-            "WHERE $__timeFilter((p->>'ds')::timestamptz)",
-            "WHERE (p->>'ds')::timestamptz BETWEEN '2027-06-12T12:00:00Z' AND '2027-06-12T18:00:00Z'",
-        ),
-        ("SELECT $__timeGroupAlias(t, '5m'), 1", 'SELECT floor(extract(epoch from t)/300)*300 AS "time", 1'),
-        ("SELECT $__timeGroup(t, 1h)", "SELECT floor(extract(epoch from t)/3600)*3600"),
-        ("$__timeFrom() < $__timeTo()", "'2027-06-12T12:00:00Z' < '2027-06-12T18:00:00Z'"),
-        ("SELECT $__time(t), ')'", "SELECT t AS \"time\", ')'"),
-    ],
-)
-def test_sql_macros_expand_as_grafana_does(sql: str, expanded: str) -> None:
-    assert expand_sql_macros(sql, _START, _END) == expanded
+def test_every_named_sql_query_is_a_panel_and_every_sql_panel_is_named() -> None:
+    named = {(path.stem, name): text for path in SQL_DIR.glob("*.sql") for name, text in named_sql(path.stem).items()}
+    used = [t.sql for b in dashboards(Config()) for p in b.panels() for t in p.targets if isinstance(t, SQL)]
+    assert sorted(used) == sorted(named.values())  # each once, none inline
+    assert {module for module, _ in named} == {"automation", "forecast", "oncall", "wedding"}
 
 
-def test_unknown_variables_and_macros_are_errors() -> None:
-    with pytest.raises(KeyError, match="nope"):
-        substitute_variables('x{a="$nope"}', {})
-    with pytest.raises(ValueError, match="unsupported"):
-        expand_sql_macros("$__unixEpochFilter(t)", _START, _END)
-    assert substitute_variables("${a}-[[a]]-$a", {"a": "1"}) == "1-1-1"
+def test_the_sql_files_ship_as_package_data() -> None:
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["wedwatch"]
+    for path in SQL_DIR.glob("*.sql"):
+        relative = path.relative_to(REPO / "src" / "wedwatch").as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in package_data), relative

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import free_port
 
 from wedwatch.demo import ALERTMANAGER_NAMES, PROMETHEUS_NAMES, find_binary
 
@@ -44,12 +45,6 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 STARTED = "wedwatch demo is running"
 DEADLINE_SECONDS = 45.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(argv: list[str | Path], cwd: Path) -> str:
@@ -128,7 +123,7 @@ def test_pip_installed_demo_runs_outside_the_checkout(tmp_path: Path) -> None:
     where = _run([bin_dir / "python", "-c", "import wedwatch; print(wedwatch.__file__)"], cwd=elsewhere).strip()
     assert Path(where).is_relative_to(tmp_path / "venv"), f"wedwatch imported from {where}, not the fresh venv"
 
-    ports = {name: _free_port() for name in ("platform", "exporter", "receiver", "prometheus", "alertmanager")}
+    ports = {name: free_port() for name in ("platform", "exporter", "receiver", "prometheus", "alertmanager")}
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("WEDWATCH_", "PYTHON", "VIRTUAL_ENV"))}  # fmt: skip
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"

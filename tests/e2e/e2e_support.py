@@ -1,20 +1,13 @@
-"""Helpers of the end-to-end tests: free loopback ports, in-process apps on them, bounded waits."""
+"""Helpers of the end-to-end tests: in-process apps on free loopback ports, bounded waits."""
 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from ports import free_port  # the tests of this directory import it from here too
 
 
 async def serve(app: web.Application, runners: list[web.AppRunner]) -> str:

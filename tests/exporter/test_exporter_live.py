@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
-import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_aiohttp import AiohttpClient
+from scrape import parse_scrape
 
 from wedwatch.config import LoadedConfig
 from wedwatch.exporter.app import EXPORTER_KEY, LIFECYCLE_DISABLED, create_app
@@ -20,13 +19,6 @@ from wedwatch.exporter.contract import METRICS
 
 MakeConfig = Callable[..., LoadedConfig]
 FAST = {"intervals": {"ceremony": 0.2, "wedding_day": 0.2, "eve": 0.2, "after": 0.2, "week": 0.2, "month": 0.2, "planning": 0.2}}
-
-
-def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.fail("promtool is missing: `make test` installs Debian's prometheus package")
-    return path
 
 
 async def wait_for(condition: Callable[[], bool], *, tries: int = 200, pause: float = 0.05) -> None:
@@ -37,13 +29,15 @@ async def wait_for(condition: Callable[[], bool], *, tries: int = 200, pause: fl
     raise AssertionError("condition never held")
 
 
-async def test_metrics_pass_promtool_check_metrics(make_config: MakeConfig, aiohttp_client: AiohttpClient) -> None:
+async def test_metrics_pass_promtool_check_metrics(
+    make_config: MakeConfig, aiohttp_client: AiohttpClient, promtool: str
+) -> None:
     app = create_app(make_config(schedule=FAST), record=False)
     client = await aiohttp_client(app)
     state = app[EXPORTER_KEY].state
     await wait_for(lambda: len(state.last) >= 5 * 6 and "demo-ceremony" in state.critical)
     body = await (await client.get("/metrics")).read()
-    done = subprocess.run([promtool(), "check", "metrics"], input=body, capture_output=True, check=False)
+    done = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, check=False)
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
     families = {f.name for f in text_string_to_metric_families(body.decode())}
     # Every family of the contract is on the page (counters appear without their _total suffix).
@@ -86,10 +80,13 @@ async def test_performance_monitoring_off_serves_metrics_without_probing(
     loaded = make_config(schedule=FAST, features={"performance_monitoring": False})
     app = create_app(loaded, record=False)
     client = await aiohttp_client(app)
-    await asyncio.sleep(0.6)
-    assert app[EXPORTER_KEY].state.probes == {}
-    text = await (await client.get("/metrics")).text()
-    assert 'wedwatch_weddings{phase="ceremony"} 1' in text
+    exporter = app[EXPORTER_KEY]
+    await wait_for(lambda: exporter.ready)
+    # Planned, yet nothing in the timetable: no probe can ever come due (no sleep needed to see it).
+    assert exporter.schedule.next_due() is None
+    assert exporter.state.probes == {}
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    assert metrics.value("wedwatch_weddings", phase="ceremony") == 1
     response = await client.get("/probe", params={"wedding": "demo-ceremony", "operation": "mobile"})
     assert response.status == 503
 
@@ -107,8 +104,8 @@ async def test_reload_with_invalid_file_keeps_old_config(
     response = await client.post("/-/reload")
     assert response.status == 500
     assert exporter.config is loaded.config
-    text = await (await client.get("/metrics")).text()
-    assert "wedwatch_exporter_config_last_reload_successful 0" in text
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    assert metrics.value("wedwatch_exporter_config_last_reload_successful") == 0
     # The old configuration still serves probes.
     assert (await client.get("/probe", params={"wedding": "demo-eve", "operation": "mobile"})).status == 200
 
@@ -118,9 +115,9 @@ async def test_reload_with_invalid_file_keeps_old_config(
     assert (await client.post("/-/reload")).status == 200
     assert exporter.config.schedule.max_tracked_weddings == 2
     assert sum(s.tracked for s in exporter.state.statuses.values()) == 2
-    text = await (await client.get("/metrics")).text()
-    assert "wedwatch_exporter_config_last_reload_successful 1" in text
-    assert text.count("wedwatch_wedding_info{") == 2
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    assert metrics.value("wedwatch_exporter_config_last_reload_successful") == 1
+    assert len(metrics.series("wedwatch_wedding_info")) == 2
 
 
 async def test_reload_over_http_is_refused_without_enable_lifecycle(
@@ -142,14 +139,14 @@ async def test_weddings_leaving_tracked_set_lose_their_series(
     app = create_app(loaded, record=False, schedule=False)
     client = await aiohttp_client(app)
     await client.get("/probe", params={"wedding": "demo-after", "operation": "mobile"})
-    assert 'wedding_id="demo-after"' in await (await client.get("/metrics")).text()
+    assert "demo-after" in parse_scrape(await (await client.get("/metrics")).read()).label_values("wedding_id")
     assert loaded.config.calendar.file is not None
     calendar = Path(loaded.config.calendar.file)
     document = yaml.safe_load(calendar.read_text())
     document["weddings"] = [w for w in document["weddings"] if w["id"] != "demo-after"]
     calendar.write_text(yaml.safe_dump(document))
     await app[EXPORTER_KEY].refresh()
-    text = await (await client.get("/metrics")).text()
-    assert 'wedding_id="demo-after"' not in text
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    assert "demo-after" not in metrics.label_values("wedding_id")
     # ...but its probe still counts in the per-operation totals.
-    assert 'wedwatch_operation_probes_total{operation="mobile",tier="standard"} 1' in text
+    assert metrics.value("wedwatch_operation_probes_total", operation="mobile", tier="standard") == 1

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 import yaml
 from pytest_aiohttp import AiohttpClient
+from scrape import parse_scrape
 
 from wedwatch.config import LoadedConfig
 from wedwatch.config.model import OPERATIONS
@@ -16,17 +17,6 @@ from wedwatch.config.operations import preset
 from wedwatch.exporter.app import EXPORTER_KEY, create_app
 
 MakeConfig = Callable[..., LoadedConfig]
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    """The value of one series in an exposition, None when absent."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()) and len(s.labels) == len(labels):
-                return float(s.value)
-    return None
 
 
 async def fault(base: str, **body: object) -> None:
@@ -45,24 +35,24 @@ async def test_every_operation_succeeds(operation: str, make_config: MakeConfig,
     text = await response.text()
     assert response.status == 200
     assert "Probe succeeded" in text, text
-    metrics = await (await client.get("/metrics")).text()
-    assert sample(metrics, "wedwatch_probe_success", wedding_id="demo-ceremony", operation=operation) == 1.0
-    assert sample(metrics, "wedwatch_operation_probes_total", operation=operation, tier="wedding_day") == 1.0
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    assert metrics.value("wedwatch_probe_success", wedding_id="demo-ceremony", operation=operation) == 1.0
+    assert metrics.value("wedwatch_operation_probes_total", operation=operation, tier="wedding_day") == 1.0
     steps = {
         "timeline_sync": "propagation",
         "vendor_notification": "delivery",
     }.get(operation, "ttfb")
-    assert sample(metrics, "wedwatch_probe_step_duration_seconds", wedding_id="demo-ceremony", operation=operation, step=steps) is not None
+    assert metrics.value("wedwatch_probe_step_duration_seconds", wedding_id="demo-ceremony", operation=operation, step=steps) is not None
 
 
 async def test_critical_path_readings_become_gauges(make_config: MakeConfig, aiohttp_client: AiohttpClient) -> None:
     client = await aiohttp_client(create_app(make_config(), record=False, schedule=False))
     await client.get("/probe", params={"wedding": "demo-ceremony", "operation": "critical_path"})
-    metrics = await (await client.get("/metrics")).text()
-    ratio = sample(metrics, "wedwatch_guests_checked_in_ratio", wedding_id="demo-ceremony")
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    ratio = metrics.value("wedwatch_guests_checked_in_ratio", wedding_id="demo-ceremony")
     assert ratio is not None and 0.0 <= ratio <= 1.0
-    assert sample(metrics, "wedwatch_timeline_delay_seconds", wedding_id="demo-ceremony") is not None
-    vendors = sample(metrics, "wedwatch_vendors_confirmed_ratio", wedding_id="demo-ceremony")
+    assert metrics.value("wedwatch_timeline_delay_seconds", wedding_id="demo-ceremony") is not None
+    vendors = metrics.value("wedwatch_vendors_confirmed_ratio", wedding_id="demo-ceremony")
     assert vendors is not None and 0.0 <= vendors <= 1.0
 
 
@@ -73,18 +63,18 @@ async def test_latency_on_one_wedding_moves_only_its_series(
     await fault(platform_url, operation="guest_list", wedding_id="demo-ceremony", latency_seconds=2)
     for wedding in ("demo-ceremony", "demo-wedding-day", "demo-week"):
         await client.get("/probe", params={"wedding": wedding, "operation": "guest_list"})
-    metrics = await (await client.get("/metrics")).text()
-    slow = sample(metrics, "wedwatch_probe_duration_seconds", wedding_id="demo-ceremony", operation="guest_list")
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    slow = metrics.value("wedwatch_probe_duration_seconds", wedding_id="demo-ceremony", operation="guest_list")
     others = [
-        sample(metrics, "wedwatch_probe_duration_seconds", wedding_id=w, operation="guest_list")
+        metrics.value("wedwatch_probe_duration_seconds", wedding_id=w, operation="guest_list")
         for w in ("demo-wedding-day", "demo-week")
     ]
     assert slow is not None and slow >= 2.0
     assert all(o is not None and o < slow / 4 for o in others), (slow, others)
     # Both wedding-day probes land in the wedding_day histogram: one above 2 s, one far below.
-    assert sample(metrics, "wedwatch_operation_duration_seconds_bucket", operation="guest_list", tier="wedding_day", le="1.0") == 1.0
-    assert sample(metrics, "wedwatch_operation_duration_seconds_count", operation="guest_list", tier="wedding_day") == 2.0
-    assert sample(metrics, "wedwatch_operation_duration_seconds_bucket", operation="guest_list", tier="standard", le="1.0") == 1.0
+    assert metrics.value("wedwatch_operation_duration_seconds_bucket", operation="guest_list", tier="wedding_day", le="1.0") == 1.0
+    assert metrics.value("wedwatch_operation_duration_seconds_count", operation="guest_list", tier="wedding_day") == 2.0
+    assert metrics.value("wedwatch_operation_duration_seconds_bucket", operation="guest_list", tier="standard", le="1.0") == 1.0
 
 
 @pytest.mark.parametrize(
@@ -98,10 +88,10 @@ async def test_error_rate_moves_failure_counter_with_reason(
     await fault(platform_url, operation="mobile", **body)
     for _ in range(3):
         await client.get("/probe", params={"wedding": "demo-eve", "operation": "mobile"})
-    metrics = await (await client.get("/metrics")).text()
-    assert sample(metrics, "wedwatch_operation_failures_total", operation="mobile", tier="standard", reason=reason) == 3.0
-    assert sample(metrics, "wedwatch_operation_failures_total", operation="mobile", tier="standard", reason="timeout") == 0.0
-    assert sample(metrics, "wedwatch_probe_success", wedding_id="demo-eve", operation="mobile") == 0.0
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    assert metrics.value("wedwatch_operation_failures_total", operation="mobile", tier="standard", reason=reason) == 3.0
+    assert metrics.value("wedwatch_operation_failures_total", operation="mobile", tier="standard", reason="timeout") == 0.0
+    assert metrics.value("wedwatch_probe_success", wedding_id="demo-eve", operation="mobile") == 0.0
 
 
 async def test_guest_count_mismatch_is_an_assertion_failure(
@@ -126,8 +116,8 @@ async def test_hanging_endpoint_times_out(
     await fault(platform_url, operation="mobile", wedding_id="demo-week", hang=True)
     text = await (await client.get("/probe", params={"wedding": "demo-week", "operation": "mobile", "debug": "1"})).text()
     assert "failed (timeout): no answer within 0.5s" in text
-    metrics = await (await client.get("/metrics")).text()
-    assert sample(metrics, "wedwatch_operation_failures_total", operation="mobile", tier="standard", reason="timeout") == 1.0
+    metrics = parse_scrape(await (await client.get("/metrics")).read())
+    assert metrics.value("wedwatch_operation_failures_total", operation="mobile", tier="standard", reason="timeout") == 1.0
 
 
 async def test_unreachable_platform_is_a_connect_failure(make_config: MakeConfig, aiohttp_client: AiohttpClient) -> None:

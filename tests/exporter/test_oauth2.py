@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from ports import free_port
 from pydantic import ValidationError
 
 from wedwatch.config.platform_auth import OAuth2Config, PlatformAuthConfig
@@ -296,15 +296,8 @@ async def test_failing_endpoint_raises_a_clear_error(
         assert SECRET not in text and QUERY_SECRET not in text and "tenant" not in text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def test_connection_refused(make_source: MakeSource) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/token?key={QUERY_SECRET}"
+    url = f"http://127.0.0.1:{free_port()}/token?key={QUERY_SECRET}"
     with pytest.raises(TokenError) as caught:
         await make_source(token_url=url).authorization()
     message = str(caught.value)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from ports import free_port
 
 from wedwatch.forecast.history import query_range
 
@@ -31,13 +31,6 @@ def _binary(name: str) -> str:
             pytest.skip(f"{SKIP_ENV}=1: {name} not installed")
         pytest.fail(f"{name} is not installed (apt-get install prometheus), or set {SKIP_ENV}=1", pytrace=False)
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -66,7 +59,7 @@ def prometheus(tmp_path: Path) -> Iterator[Prom]:
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     (tmp_path / "prometheus.yml").write_text("global:\n  scrape_interval: 1h\n")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "prometheus.log").open("wb")
     proc = subprocess.Popen(
         [prometheus_bin, f"--storage.tsdb.path={data}", f"--web.listen-address=127.0.0.1:{port}",

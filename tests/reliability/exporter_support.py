@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
-from reliability_support import free_port, stop_process
+from ports import free_port
+from reliability_support import stop_process
+from scrape import Scrape, parse_scrape
 
 BODY_BYTES = 10 * 1000 * 1000  # "10 MB bodies", as the issue has them
 _CHUNK = b"x" * (64 * 1024)
@@ -207,32 +208,6 @@ class HostilePlatform:
             with suppress(ConnectionError):
                 await writer.wait_closed()
             self._tasks.discard(task)
-
-
-@dataclass(frozen=True)
-class Scrape:
-    """One /metrics page: its size in bytes and every sample by name and labels."""
-
-    size: int
-    samples: Mapping[tuple[str, frozenset[tuple[str, str]]], float]
-
-    def value(self, name: str, **labels: str) -> float | None:
-        """One sample's value, None when the page does not have it."""
-        return self.samples.get((name, frozenset(labels.items())))
-
-    def series(self, name: str) -> list[dict[str, str]]:
-        """The label sets of every sample called `name`."""
-        return [dict(labels) for n, labels in self.samples if n == name]
-
-
-def parse_scrape(body: bytes) -> Scrape:
-    """A Scrape from the text of a /metrics page."""
-    samples = {
-        (s.name, frozenset(s.labels.items())): float(s.value)
-        for family in text_string_to_metric_families(body.decode())
-        for s in family.samples
-    }
-    return Scrape(len(body), samples)
 
 
 def p99_bucket(before: Scrape, after: Scrape, histogram: str) -> float:

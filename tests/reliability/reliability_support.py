@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
+from ports import free_port  # the tests of this directory import it from here too
 
 TOKEN = "reliability-token-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from checkout import REPO, RULES_DIR
 
-REPO = Path(__file__).resolve().parents[2]
-RULES_DIR = REPO / "rules"
+__all__ = ["REPO", "RULES_DIR", "RULE_TESTS_DIR", "all_rules", "load_yaml", "rule_test_files", "run_tool"]
+
 RULE_TESTS_DIR = RULES_DIR / "tests"
 
 

@@ -4,33 +4,55 @@ SIGTERM stops cleanly, bad flags exit 2."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
+from ports import free_port
+from scrape import Scrape, parse_scrape
 
+from wedwatch.calendar.demo import demo_weddings
 from wedwatch.cli import main
-from wedwatch.config import LoadedConfig
 from wedwatch.exporter.app import LIFECYCLE_DISABLED
 
-MakeConfig = Callable[..., LoadedConfig]
 
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """wedwatch.yml with the demo calendar (a wedding in every phase) and a platform nothing answers on.
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    These tests watch the process, not its probes: failing probes are as good as any.
+    """
+    weddings = demo_weddings(datetime.now(UTC))
+    (tmp_path / "weddings.yml").write_text(yaml.safe_dump({"weddings": [w.to_dict() for w in weddings]}))
+    path = tmp_path / "wedwatch.yml"
+    path.write_text(yaml.safe_dump({
+        "platform": {"base_url": f"http://127.0.0.1:{free_port()}"},
+        "calendar": {"file": "weddings.yml", "refresh_interval_seconds": 3600},
+        "store": {"url": "sqlite:///wedwatch.db"},
+    }))  # fmt: skip
+    return path
 
 
 def get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
         return str(response.read().decode())
+
+
+def scrape(base: str) -> Scrape:
+    """The exporter's /metrics, parsed."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:  # noqa: S310 - loopback only
+        return parse_scrape(response.read())
+
+
+def reload_successful(base: str) -> float | None:
+    return scrape(base).value("wedwatch_exporter_config_last_reload_successful")
 
 
 def wait_until(check: Callable[[], bool], tries: int = 100) -> None:
@@ -72,22 +94,20 @@ def post_reload(base: str) -> tuple[int, str]:
             return exc.code, exc.read().decode()
 
 
-async def test_sighup_reloads_and_sigterm_exits_zero(make_config: MakeConfig, tmp_path: Path) -> None:
-    loaded = make_config()
-    assert loaded.path is not None
-    proc, base = start_exporter(loaded.path)
+def test_sighup_reloads_and_sigterm_exits_zero(config_file: Path) -> None:
+    proc, base = start_exporter(config_file)
     try:
         # Without --web.enable-lifecycle the HTTP reload is refused and says what to do instead.
         assert post_reload(base) == (403, LIFECYCLE_DISABLED)
         # A broken file: SIGHUP keeps the old config and says so on /metrics.
-        good = loaded.path.read_text()
-        loaded.path.write_text(good + "nonsense: [\n")
+        good = config_file.read_text()
+        config_file.write_text(good + "nonsense: [\n")
         proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: "wedwatch_exporter_config_last_reload_successful 0" in get(f"{base}/metrics"))
-        assert "demo-ceremony" in get(f"{base}/metrics")
-        loaded.path.write_text(good)
+        wait_until(lambda: reload_successful(base) == 0)
+        assert "demo-ceremony" in scrape(base).label_values("wedding_id")  # the old config's weddings
+        config_file.write_text(good)
         proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: "wedwatch_exporter_config_last_reload_successful 1" in get(f"{base}/metrics"))
+        wait_until(lambda: reload_successful(base) == 1)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -101,13 +121,11 @@ async def test_sighup_reloads_and_sigterm_exits_zero(make_config: MakeConfig, tm
     assert "Traceback" not in output
 
 
-async def test_enable_lifecycle_allows_reload_over_http(make_config: MakeConfig) -> None:
-    loaded = make_config()
-    assert loaded.path is not None
-    proc, base = start_exporter(loaded.path, "--web.enable-lifecycle")
+def test_enable_lifecycle_allows_reload_over_http(config_file: Path) -> None:
+    proc, base = start_exporter(config_file, "--web.enable-lifecycle")
     try:
         assert post_reload(base) == (200, "Reloaded.\n")
-        loaded.path.write_text(loaded.path.read_text() + "nonsense: [\n")
+        config_file.write_text(config_file.read_text() + "nonsense: [\n")
         status, body = post_reload(base)
         assert status == 500 and "previous configuration is in force" in body
     finally:
@@ -124,8 +142,13 @@ async def test_enable_lifecycle_allows_reload_over_http(make_config: MakeConfig)
     ],
 )
 def test_bad_listen_address_exits_2(
-    make_config: MakeConfig, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    config_file: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    loaded = make_config()
-    assert main(["exporter", "--config.file", str(loaded.path), *argv]) == 2
+    assert main(["exporter", "--config.file", str(config_file), *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["2/2", "x/3", "/2"])
+def test_bad_shard_exits_2(value: str, config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["exporter", "--config.file", str(config_file), "--shard", value]) == 2
+    assert "--shard:" in capsys.readouterr().err

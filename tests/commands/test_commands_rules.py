@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rules_support import RULES_DIR
+from checkout import RULES_DIR
 
 from wedwatch.cli import main
 from wedwatch.rules import ALERTING_FILE, RECORDING_FILE

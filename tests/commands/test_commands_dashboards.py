@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from stack_support import STACK_CONFIG
+from checkout import STACK_CONFIG
 
 from wedwatch.cli import main
 from wedwatch.commands import COMMANDS

@@ -13,7 +13,8 @@ from pytest_aiohttp import AiohttpClient
 from receiver_support import NOW, TOKEN, Clock, MakeConfig, MakeReceiver, Target
 
 from wedwatch.config import LoadedConfig, load_config
-from wedwatch.receiver.app import RECEIVER_KEY, create_app
+from wedwatch.receiver.app import create_app
+from wedwatch.receiver.keys import RECEIVER_KEY
 from wedwatch.receiver.service import Receiver
 
 CALENDAR = [

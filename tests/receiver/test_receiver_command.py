@@ -69,7 +69,7 @@ async def wait_for(check: object, tries: int = 100) -> None:
 
 
 async def test_process_acts_stops_cleanly_and_resumes_its_outbox(tmp_path: Path, make_config: MakeConfig, target: Target) -> None:
-    loaded = make_config(receiver={"action_retry_seconds": 1, "action_max_attempts": 5})
+    loaded = make_config(receiver={"backoff_seconds": 1, "action_max_attempts": 5})
     assert loaded.path is not None
     # The process runs on the real clock: the fixture's wedding must be live now, whatever the
     # hour the suite runs at (the shared calendar is fixed around NOW), so that the alert is an

@@ -15,8 +15,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from receiver_support import AUTH, MakeConfig, MakeReceiver, alert, notification
 
+from wedwatch.forecast import runner
 from wedwatch.forecast.synthetic import generate_history
-from wedwatch.receiver import service
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ async def prometheus() -> AsyncIterator[str]:
 async def test_refit_on_schedule_and_export(
     make_config: MakeConfig, make_receiver: MakeReceiver, prometheus: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "REFIT_START_DELAY_SECONDS", 0.0)
-    monkeypatch.setattr(service, "REFIT_MIN_SPACING_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "REFIT_START_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "REFIT_MIN_SPACING_SECONDS", 0.0)
     loaded = make_config(forecast={"prometheus_url": prometheus, "horizon_hours": 48, "workers": 1,
                                    "series": {"requests": {"query": "sum(rate(requests_total[1h]))"}},
                                    "backtest": {"origins": 0}})  # fmt: skip

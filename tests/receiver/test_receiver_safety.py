@@ -131,7 +131,7 @@ async def test_flapping_alert_notifies_instead_of_acting(
 async def test_failed_action_is_retried_with_backoff_then_given_up(
     make_config: MakeConfig, make_receiver: MakeReceiver, target: Target, clock: Clock
 ) -> None:
-    client, receiver = await make_receiver(make_config(receiver={"action_max_attempts": 2, "action_retry_seconds": 5}))
+    client, receiver = await make_receiver(make_config(receiver={"action_max_attempts": 2, "backoff_seconds": 5}))
     target.status = 502
     await post(client, notification(alert("r1", labels=JUNE), group="r"))
     await drain(receiver)

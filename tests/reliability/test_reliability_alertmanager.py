@@ -42,7 +42,7 @@ class Services:
         config = {
             "calendar": {"file": "weddings.yml"},
             "store": {"url": store_url, "timeout_seconds": 1},
-            "receiver": {"auth": {"bearer_token": "${RELIABILITY_TOKEN}"}, "action_retry_seconds": 0.5},
+            "receiver": {"auth": {"bearer_token": "${RELIABILITY_TOKEN}"}, "backoff_seconds": 0.5},
             "actions": {"cooldown_seconds": 0, "hourly_budget": 100000, "definitions": {"log": {"type": "log"}},
                         "strategies": {s: ["log"] for s in ("emergency", "urgent", "standard", "log")}},
         }  # fmt: skip

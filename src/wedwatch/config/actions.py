@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
@@ -20,11 +20,9 @@ __all__ = [
     "NotifyAction",
     "ScaleAction",
     "Strategy",
+    "ACTION_TYPES",
     "BUILTIN_ACTIONS",
 ]
-
-# Actions usable in strategies without a definition: they need no target.
-BUILTIN_ACTIONS = frozenset({"log", "scale", "cache_warm"})
 
 
 class HttpAction(Strict):
@@ -81,6 +79,19 @@ ActionDefinition = Annotated[
     HttpAction | CommandAction | ScaleAction | CacheWarmAction | NotifyAction | LogAction,
     Field(discriminator="type"),
 ]
+
+# The one list of action types, read off the union above: every other spelling derives from it.
+_MODELS: dict[str, type[Strict]] = {
+    get_args(model.model_fields["type"].annotation)[0]: model for model in get_args(get_args(ActionDefinition)[0])
+}
+ACTION_TYPES: tuple[str, ...] = tuple(_MODELS)
+# Actions usable in strategies without a definition (their type is their name): the types that
+# need nothing but their type (no URL, no argv).
+BUILTIN_ACTIONS = frozenset(
+    kind
+    for kind, model in _MODELS.items()
+    if not any(f.is_required() for name, f in model.model_fields.items() if name != "type")
+)
 
 
 class CapacityBounds(Strict):

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from wedwatch.config.actions import ACTION_TYPES
 from wedwatch.config.model import Config
 from wedwatch.config.operations import ADDED_KEY
 from wedwatch.config.overrides import override_value
@@ -175,7 +176,7 @@ def _from_validation(exc: ValidationError, source: str, raw: Any = None) -> Conf
 
 # pydantic puts the discriminator's value into the error location of tagged unions; operations
 # with new names live under a key of their own (ADDED_KEY) that users never write.
-_DROPPED_LOC = frozenset({"http", "command", "scale", "cache_warm", "notify", "log", ADDED_KEY, "[key]"})
+_DROPPED_LOC = frozenset({*ACTION_TYPES, ADDED_KEY, "[key]"})
 _STEP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

@@ -140,9 +140,10 @@ class ReceiverConfig(Strict):
     max_body_bytes: PositiveInt = 4 * 1024 * 1024
     emergency_hold_seconds: Annotated[float, Field(ge=0)] = 900.0
     # The outbox worker: actions claimed per round, tries per action, first retry delay (doubling).
+    # The worker's only defaults: it is built from these.
     worker_batch: PositiveInt = 16
     action_max_attempts: PositiveInt = 3
-    action_retry_seconds: Seconds = 5.0
+    backoff_seconds: Seconds = 5.0
 
 
 class ForecastSeries(Strict):

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from wedwatch.calendar.phases import is_live
-from wedwatch.errors import StoreUnavailable
+from wedwatch.receiver.keys import RECEIVER_KEY
+from wedwatch.receiver.oncall import read_automation, read_live, read_responses
 from wedwatch.store import Store
-from wedwatch.store.transaction import Row
 
-if TYPE_CHECKING:
-    from wedwatch.receiver.service import Receiver
-
-__all__ = ["add_routes", "live_weddings", "UPCOMING_HOURS"]
-
-UPCOMING_HOURS = 48
-
-
-def _receiver(request: web.Request) -> Receiver:
-    from wedwatch.receiver.app import RECEIVER_KEY
-
-    return request.app[RECEIVER_KEY]
+__all__ = ["add_routes"]
 
 
 def _json_default(value: Any) -> str:
@@ -49,12 +37,8 @@ def _limit(request: web.Request, default: int = 100, most: int = 1000) -> int:
 
 
 def _store(request: web.Request) -> Store:
-    try:
-        return _receiver(request).require_store()
-    except StoreUnavailable:
-        raise web.HTTPServiceUnavailable(
-            text=json.dumps({"status": "error", "error": "the store is unavailable"}), content_type="application/json"
-        ) from None
+    # StoreUnavailable (not opened yet, or lost mid-request) is the app middleware's 503.
+    return request.app[RECEIVER_KEY].require_store()
 
 
 async def alerts(request: web.Request) -> web.Response:
@@ -68,58 +52,15 @@ async def alerts(request: web.Request) -> web.Response:
 
 async def responses(request: web.Request) -> web.Response:
     """GET /api/v1/responses: decisions with their actions and effectiveness."""
-    store = _store(request)
-    rows = await store.list_responses(limit=_limit(request, 50, 500))
-    for row in rows:
-        row["actions"] = [
-            {k: a[k] for k in ("action", "status", "attempts", "started_at", "finished_at", "error", "result")}
-            for a in await store.list_actions(row["incident_id"])
-        ]
+    rows = await read_responses(_store(request), _limit(request, 50, 500))
     return _respond({"status": "success", "data": rows})
-
-
-async def live_weddings(receiver: Receiver, firing: list[Row]) -> dict[str, Any]:
-    """Weddings live now and those whose ceremony is within the next 48 hours, with their firing alerts."""
-    now = receiver.now()
-    by_wedding: dict[str | None, list[Row]] = {}
-    for incident in firing:
-        by_wedding.setdefault(incident["wedding_id"], []).append(incident)
-
-    def entry(status: Any) -> dict[str, Any]:
-        w = status.wedding
-        return {
-            "wedding_id": w.id,
-            "name": w.name,
-            "venue": w.venue,
-            "phase": status.phase.value,
-            "ceremony_at": w.ceremony_utc,
-            "timezone": w.timezone,
-            "guests": w.guests,
-            "firing": [
-                {"alertname": i["alertname"], "severity": i["escalated_severity"] or i["severity"],
-                 "strategy": i["strategy"], "operation": i["operation"], "starts_at": i["starts_at"]}
-                for i in by_wedding.get(w.id, [])
-            ],
-        }  # fmt: skip
-
-    statuses = receiver.statuses()
-    live = [entry(s) for s in statuses if is_live(s.phase)]
-    horizon = now + timedelta(hours=UPCOMING_HOURS)
-    upcoming = [entry(s) for s in statuses if not is_live(s.phase) and now < s.wedding.ceremony_utc <= horizon]
-    platform = [
-        {"alertname": i["alertname"], "severity": i["escalated_severity"] or i["severity"], "strategy": i["strategy"]}
-        for i in by_wedding.get(None, [])
-    ]
-    emergency = await receiver.require_store().active_emergency() if receiver.store else None
-    return {"now": now, "live": live, "next": upcoming, "platform_alerts": platform, "emergency": emergency}
 
 
 async def weddings_live(request: web.Request) -> web.Response:
     """GET /api/v1/weddings/live."""
-    receiver = _receiver(request)
-    store = _store(request)
-    firing = await store.list_firing_incidents(receiver.now() - timedelta(hours=6))
-    return _respond({"status": "success", "data": await live_weddings(receiver, firing)})
+    receiver = request.app[RECEIVER_KEY]
+    data = await read_live(_store(request), receiver.now(), receiver.statuses())
+    return _respond({"status": "success", "data": data})
 
 
 async def forecasts(request: web.Request) -> web.Response:
@@ -142,21 +83,8 @@ class _AutomationRequest(BaseModel):
 
 async def automation_get(request: web.Request) -> web.Response:
     """GET /api/v1/automation: whether actions run, and why not."""
-    receiver = _receiver(request)
-    state = await _store(request).get_automation()
-    configured = receiver.config.actions.enabled
-    api_enabled = bool(state["enabled"]) if state else True
-    return _respond(
-        {
-            "status": "success",
-            "data": {
-                "enabled": configured and api_enabled,
-                "configured": configured,
-                "api": state,
-                "dry_run": receiver.config.actions.dry_run,
-            },
-        }
-    )
+    data = await read_automation(_store(request), request.app[RECEIVER_KEY].config.actions)
+    return _respond({"status": "success", "data": data})
 
 
 async def automation_post(request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from wedwatch.config import LoadedConfig
 from wedwatch.errors import StoreError, StoreUnavailable
 from wedwatch.receiver import api, page
 from wedwatch.receiver.auth import CHALLENGE, auth_configured, authorized
+from wedwatch.receiver.keys import RECEIVER_KEY
 from wedwatch.receiver.openapi import openapi_document
 from wedwatch.receiver.payload import PayloadError, parse_notification
 from wedwatch.receiver.service import Receiver
@@ -31,7 +32,6 @@ from wedwatch.store.values import RawJson
 __all__ = ["create_app", "RECEIVER_KEY", "ssl_context"]
 
 log = logging.getLogger(__name__)
-RECEIVER_KEY = web.AppKey("receiver", Receiver)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _PUBLIC = frozenset({"/metrics", "/-/healthy", "/-/ready", "/openapi.json"})
@@ -95,7 +95,9 @@ async def _auth_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except StoreUnavailable as exc:
-        log.warning("store unavailable for %s %s: %s", request.method, request.path, exc)
+        # The one 503 of every route: Alertmanager retries 5xx with backoff (DESIGN.md section 4).
+        log.warning("store unavailable for %s %s, answering 503 so that Alertmanager retries: %s",
+                    request.method, request.path, exc)  # fmt: skip
         return _error(503, "the store is unavailable; retry later")
 
 
@@ -122,10 +124,9 @@ async def _alerts(request: web.Request) -> web.Response:
         return _error(400, str(exc))
     try:
         result = await receiver.accept(notification, RawJson(body))
-    except StoreUnavailable as exc:
+    except StoreUnavailable:
         metrics.notifications.labels("unavailable").inc()
-        log.warning("store unavailable, answering 503 so that Alertmanager retries: %s", exc)
-        return _error(503, "the store is unavailable; retry later")
+        raise  # the middleware answers 503, so that Alertmanager retries
     except StoreError:
         metrics.notifications.labels("error").inc()
         log.exception("storing a notification failed")

@@ -73,6 +73,12 @@ class _Delivery:
     first: bool  # the first delivery of its incident in this notification
     decision: Decision | None = None  # firing alerts only
 
+    def counted(self) -> tuple[str, str]:
+        """(status, final severity) for wedwatch_receiver_alerts_total."""
+        if self.decision is not None:
+            return "firing", self.decision.escalated_severity
+        return "resolved", self.row.severity
+
 
 def _params(alert: Alert, decision: Decision, incident_id: int, live_weddings: list[str]) -> dict[str, Any]:
     return {
@@ -136,9 +142,8 @@ def _plan(
     statuses: Sequence[WeddingStatus],
     actions: ActionsConfig,
     now: datetime,
-    result: IngestResult,
 ) -> list[_Delivery]:
-    """Decide every alert (sorted) as if handled one by one; appends (status, severity) to `result`.
+    """Decide every alert (sorted) as if handled one by one: one delivery per alert.
 
     `existing` holds the incidents already stored, `starts` the stored flap counts; an incident
     this notification will create counts for the alerts of its fingerprint after it.
@@ -163,9 +168,6 @@ def _plan(
             wedding_id = alert.labels.get("wedding_id") or None
             relevant = live if wedding_id is None else [by_id[wedding_id]] if wedding_id in by_id else []
             decision = decide(alert.labels, relevant, actions, flapping=count >= actions.flap_max_transitions)
-            result.alerts.append(("firing", decision.escalated_severity))
-        else:
-            result.alerts.append(("resolved", alert.labels.get("severity", "low")))
         if first and key not in existing and alert.startsAt >= since:
             created_ahead[alert.fingerprint] = created_ahead.get(alert.fingerprint, 0) + 1
         deliveries.append(_Delivery(alert, _row(alert, decision, now), first, decision))
@@ -200,7 +202,8 @@ async def ingest(
             return result
         since = now - timedelta(seconds=actions.flap_window_seconds)
         known, starts = await store.find_incidents([(a.fingerprint, a.startsAt) for a in alerts], since, tx=tx)
-        deliveries = _plan(alerts, set(known), starts, statuses, actions, now, result)
+        deliveries = _plan(alerts, set(known), starts, statuses, actions, now)
+        result.alerts = [d.counted() for d in deliveries]
 
         candidates = [d for d in deliveries if d.first and d.row.key not in known]
         created = await store.insert_incidents([d.row for d in candidates], tx=tx)

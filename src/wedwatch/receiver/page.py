@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from wedwatch.receiver.api import live_weddings
-
-if TYPE_CHECKING:
-    from wedwatch.receiver.service import Receiver
+from wedwatch.receiver.keys import RECEIVER_KEY
+from wedwatch.receiver.oncall import UPCOMING_HOURS, read_automation, read_live, read_responses
+from wedwatch.severity import SEVERITIES
 
 __all__ = ["on_call_page", "render_page"]
 
@@ -41,7 +40,7 @@ def _when(value: Any) -> str:
 
 def _severity(value: Any) -> str:
     s = _e(value)
-    return f'<span class="{s if s in ("critical", "high", "medium", "low") else "low"}">{s}</span>'
+    return f'<span class="{s if s in SEVERITIES else "low"}">{s}</span>'
 
 
 def _weddings_table(rows: list[dict[str, Any]], empty: str) -> str:
@@ -99,7 +98,7 @@ def render_page(data: dict[str, Any], responses: list[dict[str, Any]], automatio
 <p class="muted">{_when(data['now'])} · automation {'on' if automation_on else '<b>off</b>'} · refreshes every 15 s</p>
 {banner}
 <h2>Weddings live now</h2>{_weddings_table(data['live'], 'No wedding is live right now.')}
-<h2>Next 48 hours</h2>{_weddings_table(data['next'], 'No ceremony in the next 48 hours.')}
+<h2>Next {UPCOMING_HOURS} hours</h2>{_weddings_table(data['next'], f'No ceremony in the next {UPCOMING_HOURS} hours.')}
 <h2>Platform-wide alerts</h2>{'<ul>' + platform + '</ul>' if platform else '<p class="ok">none</p>'}
 <h2>What automation did</h2>{_responses_table(responses)}
 </body></html>
@@ -108,15 +107,9 @@ def render_page(data: dict[str, Any], responses: list[dict[str, Any]], automatio
 
 async def on_call_page(request: web.Request) -> web.Response:
     """GET /: the page."""
-    from wedwatch.receiver.app import RECEIVER_KEY
-
-    receiver: Receiver = request.app[RECEIVER_KEY]
+    receiver = request.app[RECEIVER_KEY]
     store = receiver.require_store()
-    firing = await store.list_firing_incidents(receiver.now() - timedelta(hours=6))
-    data = await live_weddings(receiver, firing)
-    responses = await store.list_responses(limit=20)
-    for row in responses:
-        row["actions"] = await store.list_actions(row["incident_id"])
-    state = await store.get_automation()
-    automation_on = receiver.config.actions.enabled and (state is None or bool(state["enabled"]))
-    return web.Response(text=render_page(data, responses, automation_on), content_type="text/html")
+    data = await read_live(store, receiver.now(), receiver.statuses())
+    responses = await read_responses(store, 20)
+    automation = await read_automation(store, receiver.config.actions)
+    return web.Response(text=render_page(data, responses, automation["enabled"]), content_type="text/html")

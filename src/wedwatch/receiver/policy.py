@@ -13,11 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from wedwatch.calendar.phases import WeddingStatus, is_live
-from wedwatch.config.actions import ActionsConfig, NotifyAction
+from wedwatch.config.actions import ActionsConfig, NotifyAction, Strategy
+from wedwatch.severity import SEVERITIES
 
-__all__ = ["Decision", "decide", "SEVERITIES", "escalate", "strategy_for"]
-
-SEVERITIES = ("low", "medium", "high", "critical")
+__all__ = ["Decision", "decide", "escalate", "strategy_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +25,7 @@ class Decision:
 
     severity: str  # as the alert said (normalised)
     escalated_severity: str
-    strategy: str
+    strategy: Strategy
     actions: tuple[str, ...]
     live: bool
     wedding_id: str | None
@@ -49,14 +48,17 @@ def escalate(severity: str, live: bool) -> str:
     """One level up while live, never above critical."""
     if not live:
         return severity
-    return SEVERITIES[min(SEVERITIES.index(severity) + 1, len(SEVERITIES) - 1)]
+    return SEVERITIES[max(SEVERITIES.index(severity) - 1, 0)]  # most severe first
 
 
-def strategy_for(severity: str, live: bool) -> str:
+_BY_SEVERITY: dict[str, Strategy] = {"high": "urgent", "medium": "standard"}
+
+
+def strategy_for(severity: str, live: bool) -> Strategy:
     """The seed's strategy table."""
     if severity == "critical":
         return "emergency" if live else "urgent"
-    return {"high": "urgent", "medium": "standard"}.get(severity, "log")
+    return _BY_SEVERITY.get(severity, "log")
 
 
 def _notify_actions(actions: ActionsConfig) -> tuple[str, ...]:
@@ -95,7 +97,7 @@ def decide(
     if escalated != severity:
         reasons.append(f"raised from {severity} to {escalated}: a wedding is live")
     strategy = strategy_for(escalated, live)
-    chosen = tuple(actions.strategies.get(strategy, ["log"]))  # type: ignore[call-overload]
+    chosen = tuple(actions.strategies.get(strategy, ["log"]))
     if flapping:
         chosen = _notify_actions(actions)
         reasons.append("flapping: notify instead of act")

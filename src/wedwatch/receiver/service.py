@@ -1,5 +1,6 @@
 """The receiver's moving parts: the store (opened, and re-opened until it answers), the calendar,
-the outbox worker and the metrics. The aiohttp app only exposes them."""
+the outbox worker, the metrics and, with predictive scaling, the forecast runner (forecast/runner.py).
+The aiohttp app only exposes them."""
 
 from __future__ import annotations
 
@@ -29,16 +30,13 @@ from wedwatch.store.values import RawJson
 from wedwatch.urls import redact_url
 
 if TYPE_CHECKING:
-    from wedwatch.forecast import Forecaster
+    from wedwatch.forecast.runner import ForecastRunner
 
 __all__ = ["Receiver"]
 
 log = logging.getLogger(__name__)
 STORE_RETRY_SECONDS = 5.0
 FORECAST_REFRESH_SECONDS = 60.0
-REFIT_START_DELAY_SECONDS = 60.0
-REFIT_MIN_SPACING_SECONDS = 900.0  # an alert storm asks for capacity once, not a hundred fits
-PLAN_INTERVAL_SECONDS = 300.0
 # Every wedding's status is recomputed at most this often (and whenever the calendar or the
 # configuration changes): plan() walks the whole calendar, 5.5 ms per notification at 2,000
 # weddings (bench/saturday.py), and phases change at minute boundaries or coarser.
@@ -70,8 +68,7 @@ class Receiver:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._run_worker = run_worker
         self._tasks: list[asyncio.Task[None]] = []
-        self.forecaster: Forecaster | None = None
-        self._refit_now = asyncio.Event()
+        self.forecasting: ForecastRunner | None = None
 
     @property
     def config(self) -> Config:
@@ -92,10 +89,10 @@ class Receiver:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.forecasting is not None:
+            await self.forecasting.stop()
+            self.forecasting = None
         await self.calendar.aclose()
-        if self.forecaster is not None:
-            await self.forecaster.close()
-            self.forecaster = None
         if self.store is not None:
             await self.store.close()
             self.store = None
@@ -121,14 +118,20 @@ class Receiver:
         self._tasks.append(asyncio.create_task(self._forecast_loop(), name="forecast refresh"))
         forecast = self.config.forecast
         if self.config.features.predictive_scaling and forecast.series and forecast.prometheus_url:
-            from wedwatch.forecast import Forecaster
+            from wedwatch.forecast.runner import ForecastRunner  # the forecaster loads only when it runs
 
             async def weddings() -> list[Wedding]:
                 return list(self.calendar.weddings.values())
 
-            self.forecaster = Forecaster(self.config, store=self.store, weddings=weddings, session=self.session)
-            self._tasks.append(asyncio.create_task(self._refit_loop(), name="forecast refit"))
-            self._tasks.append(asyncio.create_task(self._plan_loop(), name="capacity plan"))
+            def dispatched() -> None:
+                if self.worker is not None:
+                    self.worker.wake()
+
+            self.forecasting = ForecastRunner(
+                self.config, store=self.store, weddings=weddings, session=self.session, now=self.now,
+                refitted=self.refresh_forecasts, dispatched=dispatched,
+            )  # fmt: skip
+            self.forecasting.start()
         r = self.config.receiver
         self.worker = Worker(
             self.store,
@@ -139,7 +142,7 @@ class Receiver:
             now=self.now,
             batch=r.worker_batch,
             max_attempts=r.action_max_attempts,
-            backoff_seconds=r.action_retry_seconds,
+            backoff_seconds=r.backoff_seconds,
         )
         if self._run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="outbox worker"))
@@ -150,49 +153,6 @@ class Receiver:
             self.forecasts = await self.require_store().latest_prediction_sets()
         except StoreError as exc:
             log.warning("reading forecasts failed, keeping the last ones: %s", exc)
-
-    async def _refit_loop(self) -> None:
-        """Refit on the configured interval, and sooner when an alert asked for capacity."""
-        assert self.forecaster is not None
-        await asyncio.sleep(REFIT_START_DELAY_SECONDS)  # let the process settle before the first fits
-        asked = False
-        while True:
-            try:
-                if asked or not await self._forecast_is_fresh():
-                    await self.forecaster.refit(now=self.now())
-                await self.refresh_forecasts()
-            except Exception:  # a failed fit must not stop the receiver; the next round retries
-                log.exception("forecast refit failed")
-            self._refit_now.clear()
-            asked = False
-            try:
-                async with asyncio.timeout(self.config.forecast.refit_interval_seconds):
-                    await self._refit_now.wait()
-                asked = True
-                await asyncio.sleep(REFIT_MIN_SPACING_SECONDS)
-            except TimeoutError:
-                pass
-
-    async def _forecast_is_fresh(self) -> bool:
-        """Whether another replica (or an earlier run) refitted within the interval: replicas share the store."""
-        sets = await self.require_store().latest_prediction_sets()
-        if not sets or {r["series"] for r in sets} < set(self.config.forecast.series):
-            return False
-        oldest = min(r["created_at"] for r in sets)
-        age: float = (self.now() - oldest).total_seconds()
-        return age < 0.9 * self.config.forecast.refit_interval_seconds
-
-    async def _plan_loop(self) -> None:
-        """Turn due plan steps into recommendations (or, with forecast.mode: act, outbox actions)."""
-        assert self.forecaster is not None
-        while True:
-            await asyncio.sleep(PLAN_INTERVAL_SECONDS)
-            try:
-                await self.forecaster.dispatch(now=self.now())
-            except Exception:
-                log.exception("capacity plan dispatch failed")
-            if self.worker is not None:
-                self.worker.wake()
 
     async def _forecast_loop(self) -> None:
         while True:
@@ -225,6 +185,6 @@ class Receiver:
             log.warning("emergency mode entered")
         if result.actions_queued and self.worker is not None and self._run_worker:
             self.worker.wake()
-        if result.capacity_asked:
-            self._refit_now.set()  # an alert asked for capacity: refresh the forecast (off this path)
+        if result.capacity_asked and self.forecasting is not None:
+            self.forecasting.ask()  # an alert asked for capacity: refresh the forecast (off this path)
         return result

@@ -1,15 +1,10 @@
 """The outbox worker: claim due actions through the safety gate, run them off the request path.
 
 The gate runs in one transaction under a lock every replica takes in turn, so the hourly budget,
-the per-target cooldown and the kill switch hold across replicas: an action is admitted (left
-`running` for this worker), or finished as `skipped` with the reason, before anything runs.
-Admitted actions run with a deadline; failures are retried with backoff up to `max_attempts`.
-
-Outcomes are group-committed: an outcome is written as soon as no other write of outcomes is in
-flight, together with every outcome reported meanwhile (the action's row and, when it is done,
-its incident's response, in one transaction). A busy worker so writes many outcomes per commit,
-and no outcome waits for anything but the write before it: the window in which a crash makes an
-action run again (its lease runs out) is no wider than with one commit per action.
+the per-target cooldown and the kill switch hold across replicas: the worker reads what the rails
+need, and `gate.admit` (pure) admits each action (left `running` for this worker) or finishes it
+as `skipped` with the reason, before anything runs. Admitted actions run with a deadline; failures
+are retried with backoff up to `max_attempts`. Outcomes are group-committed (`group_commit`).
 """
 
 from __future__ import annotations
@@ -17,36 +12,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 
 from wedwatch.config import Config
+from wedwatch.config.actions import BUILTIN_ACTIONS
 from wedwatch.errors import StoreError
 from wedwatch.receiver.actions import ACTIONS, ActionContext, ActionFailure
+from wedwatch.receiver.gate import Claim, admit, cooldown_applies
+from wedwatch.receiver.group_commit import GroupCommit
 from wedwatch.receiver.metrics import ReceiverMetrics
+from wedwatch.receiver.oncall import FIRING_WINDOW
 from wedwatch.store import Store
 from wedwatch.store.records import ActionFinish
-from wedwatch.store.transaction import Row, Transaction
+from wedwatch.store.transaction import Row
 
-__all__ = ["Worker", "Verdict", "BUILTIN_TYPES"]
+__all__ = ["Worker"]
 
 log = logging.getLogger(__name__)
-
-# Actions usable without a definition: their type is their name.
-BUILTIN_TYPES = frozenset({"log", "scale", "cache_warm"})
-_FREE = frozenset({"log"})  # no budget, no cooldown: logging changes nothing
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The gate's answer for one claimed action."""
-
-    run: bool
-    outcome: str = "admitted"  # or skipped / dry_run
-    reason: str = ""
 
 
 class Worker:
@@ -62,9 +47,9 @@ class Worker:
         worker_id: str,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         poll_seconds: float = 1.0,
-        batch: int = 16,
-        max_attempts: int = 3,
-        backoff_seconds: float = 5.0,
+        batch: int,
+        max_attempts: int,
+        backoff_seconds: float,
     ) -> None:
         self.store = store
         self._config = config
@@ -77,7 +62,7 @@ class Worker:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self._wake = asyncio.Event()
-        self._outcomes = _GroupCommit(store)
+        self._outcomes = GroupCommit(store)
 
     def wake(self) -> None:
         """Look at the outbox now (a notification queued something)."""
@@ -111,17 +96,26 @@ class Worker:
 
     async def _claim(self, now: datetime) -> tuple[list[Row], int]:
         config = self._config()
+        actions = config.actions
         admitted: list[Row] = []
-        lease = max(_timeout(config, a) for a in [*config.actions.definitions, *BUILTIN_TYPES]) + 60
+        lease = max(_timeout(config, a) for a in [*actions.definitions, *BUILTIN_ACTIONS]) + 60
         async with self.store.transaction() as tx:
             await self.store.lock_actions(tx=tx)
             spent = await self.store.count_actions_run_since(now - timedelta(hours=1), tx=tx)
             rows = await self.store.claim_actions(self.worker_id, self.batch, lease, now, tx=tx)
             automation = await self.store.get_automation(tx=tx)
             for row in rows:
-                verdict = await self._gate(row, config, automation, spent, now, tx)
+                claim = Claim.of(row)
+                verdict = admit(claim, actions, automation, spent=spent)
+                if verdict.run and cooldown_applies(claim, actions):
+                    # Read only when it can change the answer: with no recent run counted, admitted.
+                    since = now - timedelta(seconds=actions.cooldown_seconds)
+                    recent = await self.store.count_target_actions_since(
+                        claim.action, row["target"], since, exclude_id=row["id"], tx=tx
+                    )
+                    verdict = admit(claim, actions, automation, spent=spent, recent=recent)
                 if verdict.run:
-                    if row["action"] not in _FREE and row["attempts"] == 1:
+                    if claim.spends_budget:
                         spent += 1
                     admitted.append(row)
                     continue
@@ -132,39 +126,11 @@ class Worker:
                 self.metrics.action(row["action"], verdict.outcome)
         return admitted, len(rows)
 
-    async def _gate(
-        self, row: Row, config: Config, automation: Row | None, spent: int, now: datetime, tx: Transaction
-    ) -> Verdict:
-        actions = config.actions
-        if not actions.enabled:
-            return Verdict(False, "skipped", "automation is disabled in the configuration (actions.enabled: false)")
-        if automation is not None and not automation["enabled"]:
-            why = automation["reason"] or "no reason given"
-            return Verdict(False, "skipped", f"automation was switched off through the API: {why}")
-        if actions.dry_run:
-            return Verdict(False, "dry_run", "dry run: decided and recorded, not executed")
-        if row["action"] in _FREE or row["attempts"] > 1:
-            return Verdict(True)  # a retry was admitted (and paid for) on its first attempt
-        if spent >= actions.hourly_budget:
-            return Verdict(False, "skipped", f"hourly budget of {actions.hourly_budget} actions is spent")
-        # An emergency is not held back by a milder response's cooldown on the same target.
-        emergency = (row["params"] or {}).get("strategy") == "emergency"
-        if actions.cooldown_seconds > 0 and row["target"] and not emergency:
-            since = now - timedelta(seconds=actions.cooldown_seconds)
-            recent = await self.store.count_target_actions_since(
-                row["action"], row["target"], since, exclude_id=row["id"], tx=tx
-            )
-            if recent:
-                return Verdict(
-                    False, "skipped", f"cooldown: {row['action']} ran on {row['target']} in the last {actions.cooldown_seconds:g}s"
-                )
-        return Verdict(True)
-
     async def _execute(self, row: Row) -> None:
         config = self._config()
         name = row["action"]
         definition = config.actions.definitions.get(name)
-        kind = definition.type if definition is not None else name if name in BUILTIN_TYPES else None
+        kind = definition.type if definition is not None else name if name in BUILTIN_ACTIONS else None
         now = self._now()
         if kind is None:
             await self._finish(row, "failed", None, f"no definition for action {name!r}", "failed")
@@ -212,8 +178,7 @@ class Worker:
         active = await self.store.active_emergency()
         if active is not None:
             hold = self._config().receiver.emergency_hold_seconds
-            # Incidents not re-sent for six hours are stale (Alertmanager re-sends firing alerts).
-            firing = await self.store.count_firing_emergency_incidents(now - timedelta(hours=6))
+            firing = await self.store.count_firing_emergency_incidents(now - FIRING_WINDOW)
             last_end = await self.store.last_emergency_resolution()
             if firing == 0 and (last_end is None or now >= last_end + timedelta(seconds=hold)):
                 closed = await self.store.exit_emergency(
@@ -223,42 +188,6 @@ class Worker:
                     log.warning("emergency mode left (entered %s)", closed["entered_at"].isoformat())
                 active = None
         self.metrics.emergency.set(1 if active is not None else 0)
-
-
-class _GroupCommit:
-    """Writes action outcomes: whoever finds no write in flight writes every outcome queued so far."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._queued: list[tuple[ActionFinish, int | None, asyncio.Future[None]]] = []
-        self._writing = asyncio.Lock()
-
-    async def write(self, finish: ActionFinish, incident_id: int | None) -> None:
-        """Record the outcome (a done action also completes its incident's response); returns once committed."""
-        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queued.append((finish, incident_id, committed))
-        async with self._writing:
-            if not committed.done():  # not written by the write that held the lock before
-                batch, self._queued = self._queued, []
-                await self._commit(batch)
-        await committed
-
-    async def _commit(self, batch: list[tuple[ActionFinish, int | None, asyncio.Future[None]]]) -> None:
-        completions = [(incident_id, f.finished_at) for f, incident_id, _ in batch if incident_id is not None and f.status == "done"]
-        try:
-            async with self._store.transaction() as tx:
-                await self._store.finish_actions([f for f, _, _ in batch], tx=tx)
-                await self._store.complete_response_actions(completions, tx=tx)
-        except Exception as exc:
-            for _, _, committed in batch:
-                committed.set_exception(exc)
-        except BaseException:
-            for _, _, committed in batch:
-                committed.cancel()
-            raise
-        else:
-            for _, _, committed in batch:
-                committed.set_result(None)
 
 
 def _timeout(config: Config, name: str) -> float:

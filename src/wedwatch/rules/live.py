@@ -8,9 +8,11 @@ at the last probes of each live wedding, in a group evaluated every 10 s:
 - `wedding_id_operation:wedwatch_probe_breach:last` is 1 when the wedding's last probe of the
   operation failed or took longer than the operation's wedding-day guarantee, else 0;
 - an alert needs that to hold at every evaluation of a window of 2.5 probe intervals (25 s in the
-  ceremony, 38 s on the rest of the day) AND at least 3 distinct probes in that window
-  (`changes(wedwatch_probe_timestamp_seconds) >= 2`), so that it has seen three consecutive bad
-  probes, and a lone slow or failed probe among good ones never fires; no `for:` on top.
+  ceremony, 38 s on the rest of the day: three evaluations, which one probe can never fill, as a
+  probe is seen by at most two 10 s scrapes) AND at least 3 distinct probes in the last 3.5 probe
+  intervals (`changes(wedwatch_probe_timestamp_seconds[35s]) >= 2`: the scrapes' sampling of the
+  probes' jittered times makes a shorter window miss a probe now and then, and a live fault then
+  waited a minute); a lone slow or failed probe among good ones never fires; no `for:` on top.
 
 Detection time, from the first bad probe (ceremony, shipped settings): the probe is scraped within
 one scrape interval (10 s), the third bad probe lands 20 s after the first and is scraped and
@@ -32,9 +34,9 @@ CONSECUTIVE_PROBES = 3
 _LIVE_PHASES = (Phase.CEREMONY, Phase.WEDDING_DAY)
 
 
-def live_window_seconds(interval: float) -> int:
-    """The window that holds `CONSECUTIVE_PROBES` probes at `interval` but not the one before them."""
-    return int(-(-(CONSECUTIVE_PROBES - 0.5) * interval // 1))
+def live_window_seconds(interval: float, *, extra: float = -0.5) -> int:
+    """The window of `CONSECUTIVE_PROBES + extra` probe intervals, in whole seconds (rounded up)."""
+    return int(-(-(CONSECUTIVE_PROBES + extra) * interval // 1))
 
 
 def _breach(config: Config) -> RecordingRule:
@@ -54,11 +56,13 @@ def _per_phase(config: Config, condition: str) -> str:
     """`condition` (with WINDOW in it) for each live phase at its own probe interval, joined with `or`."""
     parts = []
     for phase in _LIVE_PHASES:
-        window = f"{live_window_seconds(config.schedule.intervals[phase])}s"
+        interval = config.schedule.intervals[phase]
+        window = f"{live_window_seconds(interval)}s"
+        probes = f"{live_window_seconds(interval, extra=0.5)}s"
         parts.append(
             "(\n"
             f"  {condition.replace('WINDOW', window)}\n"
-            f"  and on (wedding_id, operation) changes(wedwatch_probe_timestamp_seconds[{window}]) >= {CONSECUTIVE_PROBES - 1}\n"
+            f"  and on (wedding_id, operation) changes(wedwatch_probe_timestamp_seconds[{probes}]) >= {CONSECUTIVE_PROBES - 1}\n"
             f'  and on (wedding_id) wedwatch_wedding_info{{phase="{phase.value}"}}\n'
             ")"
         )

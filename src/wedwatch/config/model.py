@@ -10,7 +10,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 from wedwatch.config._base import OPERATIONS, Seconds, Strict
 from wedwatch.config.actions import BUILTIN_ACTIONS, ActionsConfig
 from wedwatch.config.calendar import CalendarConfig
-from wedwatch.config.forecast import BacktestSettings, CapacityModel, ModelSettings, PlanSettings
+from wedwatch.config.forecast import ForecastSettings
 from wedwatch.config.operations import (
     GuestListConfig,
     MobileConfig,
@@ -153,8 +153,13 @@ class ForecastSeries(Strict):
     kind: Literal["gauge", "counter"] = "gauge"
 
 
-class ForecastConfig(Strict):
-    """Prophet forecasts; `recommend` (the default) never acts on its own."""
+class ForecastConfig(ForecastSettings):
+    """Prophet forecasts; `recommend` (the default) never acts on its own.
+
+    The forecaster's own settings (model, backtest, capacity, plan, workers, model_dir,
+    history_hours) are ForecastSettings, defined once; this adds where history comes from and
+    what the receiver does with the forecasts.
+    """
 
     mode: Literal["recommend", "act"] = "recommend"
     prometheus_url: str | None = None
@@ -165,13 +170,6 @@ class ForecastConfig(Strict):
     horizon_hours: PositiveInt = 14 * 24
     refit_interval_seconds: Seconds = 6 * 3600.0
     series: dict[str, ForecastSeries] = Field(default_factory=dict)
-    workers: Annotated[int, Field(ge=1, le=64)] = 2
-    history_hours: Annotated[int, Field(ge=336)] = 8760
-    model_dir: str | None = None  # relative to the config file
-    model: ModelSettings = Field(default_factory=ModelSettings)
-    backtest: BacktestSettings = Field(default_factory=BacktestSettings)
-    capacity: CapacityModel = Field(default_factory=CapacityModel)
-    plan: PlanSettings = Field(default_factory=PlanSettings)
 
 
 class StoreConfig(Strict):

@@ -55,12 +55,8 @@ def make_executor(workers: int) -> ProcessPoolExecutor:
 
 
 def settings_from_config(config: Config) -> ForecastSettings:
-    """The forecaster's settings: the config's `forecast` fields where it has them, else the defaults."""
-    present = {name: getattr(config.forecast, name) for name in ForecastSettings.model_fields if hasattr(config.forecast, name)}
-    # exclude_unset keeps "was it configured?" answerable (a synthetic source's zone applies only
-    # when the model's timezone was not configured).
-    plain = {k: v.model_dump(exclude_unset=True) if hasattr(v, "model_dump") else v for k, v in present.items()}
-    return ForecastSettings.model_validate(plain)
+    """The forecaster's settings: the config's `forecast` section is a ForecastSettings."""
+    return config.forecast
 
 
 def forecast_from_points(pset: PredictionSet) -> Forecast:

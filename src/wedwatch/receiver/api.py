@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from wedwatch.receiver.capacity_target import read_capacity_target
 from wedwatch.receiver.keys import RECEIVER_KEY
 from wedwatch.receiver.oncall import read_automation, read_live, read_responses
 from wedwatch.store import Store
@@ -73,6 +74,13 @@ async def emergency(request: web.Request) -> web.Response:
     return _respond({"status": "success", "data": await _store(request).list_emergency_events(_limit(request, 20, 200))})
 
 
+async def capacity(request: web.Request) -> web.Response:
+    """GET /api/v1/capacity: each resource's target, winning reason and bounds (KEDA's metrics-api)."""
+    receiver = request.app[RECEIVER_KEY]
+    targets = await read_capacity_target(_store(request), receiver.config, receiver.calendar.weddings.values(), receiver.now())
+    return _respond({"status": "success", "data": targets.to_dict()})
+
+
 class _AutomationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -106,5 +114,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/weddings/live", weddings_live)
     app.router.add_get("/api/v1/forecasts/latest", forecasts)
     app.router.add_get("/api/v1/emergency", emergency)
+    app.router.add_get("/api/v1/capacity", capacity)
     app.router.add_get("/api/v1/automation", automation_get)
     app.router.add_post("/api/v1/automation", automation_post)

@@ -23,6 +23,7 @@ from wedwatch.config import LoadedConfig
 from wedwatch.errors import StoreError, StoreUnavailable
 from wedwatch.receiver import api, page
 from wedwatch.receiver.auth import CHALLENGE, auth_configured, authorized
+from wedwatch.receiver.capacity_target import read_capacity_target
 from wedwatch.receiver.keys import RECEIVER_KEY
 from wedwatch.receiver.openapi import openapi_document
 from wedwatch.receiver.payload import PayloadError, parse_notification
@@ -142,6 +143,15 @@ async def _alerts(request: web.Request) -> web.Response:
 
 async def _metrics(request: web.Request) -> web.Response:
     receiver = request.app[RECEIVER_KEY]
+    # The capacity target is read from the store at every scrape, so that every replica exports
+    # the same value; without the store it is left out and the rest is still served.
+    try:
+        receiver.metrics.capacity_targets = await read_capacity_target(
+            receiver.require_store(), receiver.config, receiver.calendar.weddings.values(), receiver.now()
+        )
+    except StoreError as exc:
+        receiver.metrics.capacity_targets = None
+        log.warning("capacity target left out of /metrics: %s", exc)
     body = generate_latest(receiver.metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

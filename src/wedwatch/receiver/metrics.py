@@ -11,6 +11,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from wedwatch.receiver.capacity_target import REASONS, Targets
 from wedwatch.receiver.contract import RECEIVER_METRICS, RESOLUTION_BUCKETS
 
 __all__ = ["ReceiverMetrics", "NOTIFICATION_OUTCOMES"]
@@ -35,10 +36,38 @@ class _ForecastCollector(Collector):
         yield family
 
 
+CAPACITY_TARGET_HELP = (
+    "What the platform should run now per resource (instances, db_connections, cache_mb): the largest of the "
+    "emergency bounds, the pre-ceremony plan in force and the current hour's forecast, within the bounds."
+)
+CAPACITY_REASON_HELP = "1 for the reason whose value won the capacity target (emergency, plan, forecast, minimum), else 0."
+
+
+class _CapacityCollector(Collector):
+    """wedwatch_capacity_target{resource} and its reason, from the targets read at this scrape."""
+
+    def __init__(self, targets: Callable[[], Targets | None]) -> None:
+        self._targets = targets
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        target = GaugeMetricFamily("wedwatch_capacity_target", CAPACITY_TARGET_HELP, labels=["resource"])
+        reason = GaugeMetricFamily("wedwatch_capacity_target_reason", CAPACITY_REASON_HELP, labels=["resource", "reason"])
+        # No targets (the store did not answer): no samples, rather than a minimum that would
+        # scale a live wedding down. max() over the replicas still sees the others' values.
+        for t in (targets.targets if (targets := self._targets()) is not None else ()):
+            target.add_metric([t.resource], t.value)
+            for why in REASONS:  # every reason at 0 or 1: a stable set of series
+                reason.add_metric([t.resource, why], 1.0 if why == t.reason else 0.0)
+        yield target
+        yield reason
+
+
 class ReceiverMetrics:
     """Counters, gauges and histograms of one receiver process."""
 
     def __init__(self, forecast_samples: ForecastSamples = lambda: ()) -> None:
+        # Set by the /metrics handler just before each exposition (receiver/capacity_target.py).
+        self.capacity_targets: Targets | None = None
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         ProcessCollector(registry=r)
@@ -61,6 +90,7 @@ class ReceiverMetrics:
             registry=r,
         )
         r.register(_ForecastCollector(forecast_samples))
+        r.register(_CapacityCollector(lambda: self.capacity_targets))
         for outcome in NOTIFICATION_OUTCOMES:
             self.notifications.labels(outcome)  # exposed at 0 from the start, so rate() works
         for strategy in ("emergency", "urgent", "standard", "log"):

@@ -26,6 +26,26 @@ def _limit(most: int) -> dict[str, Any]:
 _SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"basic": []}]
 
 
+def _capacity_targets() -> dict[str, Any]:
+    # {"status": "success", "data": {"instances": {"target": 6, "reason": "plan", "bounds": [2, 10]}, ...}}
+    target = {
+        "type": "object",
+        "required": ["target", "reason", "bounds"],
+        "additionalProperties": False,
+        "properties": {
+            "target": {"type": "number", "description": "within bounds; whole steps"},
+            "reason": {"type": "string", "enum": ["emergency", "plan", "forecast", "minimum"]},
+            "bounds": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
+                       "description": "[min, max] from actions.capacity"},
+        },
+    }  # fmt: skip
+    resources = ("instances", "db_connections", "cache_mb")
+    data = {"type": "object", "required": list(resources), "additionalProperties": False,
+            "properties": {r: target for r in resources}}  # fmt: skip
+    return {"type": "object", "required": ["status", "data"],
+            "properties": {"status": {"type": "string", "enum": ["success"]}, "data": data}}  # fmt: skip
+
+
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document."""
     alert = {
@@ -65,6 +85,7 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "basic": {"type": "http", "scheme": "basic"}},
             "schemas": {
                 "Webhook": webhook,
+                "CapacityTargets": _capacity_targets(),
                 "Error": {"type": "object", "properties": {"status": {"type": "string"}, "error": {"type": "string"}}},
             },
         },
@@ -102,6 +123,12 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/emergency": {"get": {"summary": "Emergency periods", "security": _SECURED, "parameters": [_limit(200)],
                                           "responses": {"200": _ok("periods", _LIST), "400": _err("bad parameter"),
                                                         "401": _err("credentials"), "503": _err("store unavailable")}}},
+            "/api/v1/capacity": {"get": {
+                "summary": "What the platform should run now per resource (KEDA's metrics-api trigger)",
+                "security": _SECURED,
+                "responses": {"200": _ok("targets", {"$ref": "#/components/schemas/CapacityTargets"}),
+                              "401": _err("credentials"), "503": _err("store unavailable")},
+            }},
             "/api/v1/automation": {
                 "get": {"summary": "Whether automation runs", "security": _SECURED,
                         "responses": {"200": _ok("state"), "401": _err("credentials"), "503": _err("store unavailable")}},

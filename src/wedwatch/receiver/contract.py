@@ -40,6 +40,19 @@ RECEIVER_METRICS: tuple[MetricSpec, ...] = (
         RESOLUTION_BUCKETS,
     ),
     MetricSpec(
+        "wedwatch_capacity_target",
+        "gauge",
+        ("resource",),
+        "What the platform should run now per resource (instances, db_connections, cache_mb): the largest of the "
+        "emergency bounds, the pre-ceremony plan in force and the current hour's forecast, within the bounds.",
+    ),
+    MetricSpec(
+        "wedwatch_capacity_target_reason",
+        "gauge",
+        ("resource", "reason"),
+        "1 for the reason whose value won the capacity target (emergency, plan, forecast, minimum), else 0.",
+    ),
+    MetricSpec(
         "wedwatch_forecast",
         "gauge",
         ("series", "bound"),

@@ -36,11 +36,6 @@ class _ForecastCollector(Collector):
         yield family
 
 
-CAPACITY_TARGET_HELP = (
-    "What the platform should run now per resource (instances, db_connections, cache_mb): the largest of the "
-    "emergency bounds, the pre-ceremony plan in force and the current hour's forecast, within the bounds."
-)
-CAPACITY_REASON_HELP = "1 for the reason whose value won the capacity target (emergency, plan, forecast, minimum), else 0."
 
 
 class _CapacityCollector(Collector):
@@ -50,8 +45,10 @@ class _CapacityCollector(Collector):
         self._targets = targets
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        target = GaugeMetricFamily("wedwatch_capacity_target", CAPACITY_TARGET_HELP, labels=["resource"])
-        reason = GaugeMetricFamily("wedwatch_capacity_target_reason", CAPACITY_REASON_HELP, labels=["resource", "reason"])
+        target = GaugeMetricFamily("wedwatch_capacity_target", _HELP["wedwatch_capacity_target"], labels=["resource"])
+        reason = GaugeMetricFamily(
+            "wedwatch_capacity_target_reason", _HELP["wedwatch_capacity_target_reason"], labels=["resource", "reason"]
+        )
         # No targets (the store did not answer): no samples, rather than a minimum that would
         # scale a live wedding down. max() over the replicas still sees the others' values.
         for t in (targets.targets if (targets := self._targets()) is not None else ()):

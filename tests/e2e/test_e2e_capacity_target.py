@@ -27,7 +27,7 @@ from wedwatch.receiver.app import create_app as receiver_app
 
 pytestmark = pytest.mark.e2e
 SCALED_OBJECT = REPO / "deploy/kubernetes/components/keda-scaler/scaledobject.yaml"
-GUESTS = 120  # x 0.05 instances per guest (forecast.capacity's default) = 6 instances
+GUESTS = 120  # x 0.05 instances per guest (forecast.recommendations's default) = 6 instances
 
 
 def shipped_query() -> str:

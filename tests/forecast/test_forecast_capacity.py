@@ -9,10 +9,10 @@ import pytest
 
 from wedwatch.calendar.model import Wedding
 from wedwatch.config.actions import CapacityBounds, CapacityConfig
-from wedwatch.forecast.capacity import recommend, size
 from wedwatch.forecast.dispatch import dispatch_due, due_steps
 from wedwatch.forecast.plan import PlanStep, plan
 from wedwatch.forecast.prediction import Forecast
+from wedwatch.forecast.recommendations import recommend, size
 from wedwatch.forecast.settings import CapacityModel, PlanSettings, ResourceModel
 from wedwatch.store import Store
 

@@ -13,7 +13,7 @@ import math
 import sys
 from typing import Any
 
-from wedwatch.commands._common import config_from_args
+from wedwatch.commands._inputs import config_from_args
 from wedwatch.commands.forecast import add_source_arguments, source_context, source_request
 from wedwatch.config.loader import LoadedConfig
 

@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 
 from wedwatch.calendar import Phase, plan
-from wedwatch.commands._common import add_config_flag, config_from_args, parse_instant, read_calendar
+from wedwatch.commands._inputs import add_config_flag, config_from_args, parse_instant, read_calendar
 from wedwatch.urls import redact_url
 
 HELP = "validate the configuration and the wedding calendar"

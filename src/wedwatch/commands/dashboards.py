@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from wedwatch.commands._common import add_config_flag, config_from_args
+from wedwatch.commands._inputs import add_config_flag, config_from_args
 from wedwatch.dashboards import dashboard_files, stale_files, write_dashboard_files
 
 __all__ = ["HELP", "add_arguments", "run"]

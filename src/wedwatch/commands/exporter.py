@@ -7,7 +7,7 @@ import asyncio
 import os
 
 from wedwatch.calendar.shard import parse_shard
-from wedwatch.commands._common import add_config_flag, config_from_args
+from wedwatch.commands._inputs import add_config_flag, config_from_args
 from wedwatch.web import parse_listen_address, serve
 
 HELP = "probe the wedding platform and serve Prometheus metrics"

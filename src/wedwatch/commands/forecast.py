@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from wedwatch.commands._common import add_config_flag, config_from_args, parse_instant, read_calendar
+from wedwatch.commands._inputs import add_config_flag, config_from_args, parse_instant, read_calendar
 from wedwatch.config.loader import LoadedConfig
 
 __all__ = ["HELP", "add_arguments", "add_source_arguments", "run", "source_context", "source_request"]

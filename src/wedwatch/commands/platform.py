@@ -10,7 +10,7 @@ import os
 from pydantic import SecretStr
 
 from wedwatch.calendar import CalendarLoad, load_calendar_file
-from wedwatch.commands._common import add_config_flag, config_from_args, read_calendar
+from wedwatch.commands._inputs import add_config_flag, config_from_args, read_calendar
 from wedwatch.errors import ConfigError
 from wedwatch.platform import DEFAULT_API_KEY, DIALECTS, PlatformSettings, create_app
 from wedwatch.web import parse_listen_address, serve

@@ -12,7 +12,7 @@ import asyncio
 import sys
 from typing import TextIO
 
-from wedwatch.commands._common import add_config_flag, config_from_args, read_calendar
+from wedwatch.commands._inputs import add_config_flag, config_from_args, read_calendar
 from wedwatch.config import LoadedConfig
 from wedwatch.errors import ConfigError
 from wedwatch.exporter.probes import ProbeResult, probe_context, probe_session, run_probe

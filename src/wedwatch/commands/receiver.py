@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 
-from wedwatch.commands._common import add_config_flag, config_from_args
+from wedwatch.commands._inputs import add_config_flag, config_from_args
 from wedwatch.errors import ConfigError
 from wedwatch.web import Served, parse_listen_address, serve_all, tune_gc
 

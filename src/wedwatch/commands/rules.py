@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from wedwatch.commands._common import add_config_flag, config_from_args
+from wedwatch.commands._inputs import add_config_flag, config_from_args
 from wedwatch.errors import ConfigError
 from wedwatch.rules import DEFAULT_RUNBOOK_BASE_URL, rule_files, stale_files, write_rule_files
 from wedwatch.rules.compress import COMPRESSED_HEADER, compress_time

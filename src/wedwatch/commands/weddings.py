@@ -8,7 +8,7 @@ import json
 import sys
 
 from wedwatch.calendar import plan
-from wedwatch.commands._common import add_config_flag, config_from_args, parse_instant, read_calendar
+from wedwatch.commands._inputs import add_config_flag, config_from_args, parse_instant, read_calendar
 
 HELP = "print each wedding's phase, tier and probe interval"
 

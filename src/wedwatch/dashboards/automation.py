@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import SQL, Dashboard, Json, PromQL, Row
-from wedwatch.dashboards.common import ON_OFF_MAPPINGS, bargauge, stat, table, timeseries
+from wedwatch.dashboards.fragments import ON_OFF_MAPPINGS, bargauge, stat, table, timeseries
 from wedwatch.dashboards.targets import named_sql
 
 __all__ = ["UID", "dashboard"]

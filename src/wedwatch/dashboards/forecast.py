@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import SQL, Dashboard, Json, Panel, PromQL, Row, Variable
-from wedwatch.dashboards.common import table, timeseries
+from wedwatch.dashboards.fragments import table, timeseries
 from wedwatch.dashboards.targets import named_sql
 
 __all__ = ["UID", "dashboard", "SERIES", "series_unit"]

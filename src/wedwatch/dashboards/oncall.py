@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import SQL, Dashboard, Panel, PromQL, Row
-from wedwatch.dashboards.common import (
+from wedwatch.dashboards.fragments import (
     BURN_UNIT,
     ON_ITS_DAY,
     ON_OFF_MAPPINGS,
@@ -18,8 +18,8 @@ from wedwatch.dashboards.common import (
     timeseries,
 )
 from wedwatch.dashboards.targets import named_sql
-from wedwatch.rules.common import human_seconds, num
 from wedwatch.rules.names import OPERATION_P95, operation_error_ratio
+from wedwatch.rules.shapes import human_seconds, num
 
 __all__ = ["UID", "dashboard"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import Dashboard, PromQL, Row, Variable
-from wedwatch.dashboards.common import (
+from wedwatch.dashboards.fragments import (
     BURN_UNIT,
     ON_ITS_DAY,
     availability_steps,
@@ -17,7 +17,6 @@ from wedwatch.dashboards.common import (
     timeseries,
 )
 from wedwatch.rules import BURN_WINDOWS
-from wedwatch.rules.common import num
 from wedwatch.rules.names import (
     OPERATION_P95,
     operation_error_ratio,
@@ -25,6 +24,7 @@ from wedwatch.rules.names import (
     wedding_availability,
     window_seconds,
 )
+from wedwatch.rules.shapes import num
 
 __all__ = ["UID", "dashboard", "OPERATION", "TIER"]
 

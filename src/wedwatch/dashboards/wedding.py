@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import SQL, Dashboard, PromQL, Row, Variable
-from wedwatch.dashboards.common import (
+from wedwatch.dashboards.fragments import (
     BURN_UNIT,
     OUTCOME_MAPPINGS,
     availability_steps,
@@ -17,8 +17,8 @@ from wedwatch.dashboards.common import (
     timeseries,
 )
 from wedwatch.dashboards.targets import named_sql
-from wedwatch.rules.common import human_seconds, num
 from wedwatch.rules.names import WEDDING_P95, wedding_availability
+from wedwatch.rules.shapes import human_seconds, num
 
 __all__ = ["UID", "dashboard", "WEDDING"]
 

@@ -65,7 +65,6 @@ __all__ = [
 
 if TYPE_CHECKING:
     from wedwatch.forecast.backtest import BacktestError, BacktestReport, run_backtest
-    from wedwatch.forecast.capacity import RESOURCES, Recommendation, recommend, size
     from wedwatch.forecast.dispatch import DispatchResult, dispatch_due, due_steps
     from wedwatch.forecast.forecaster import Forecaster, forecast_from_points, make_executor, settings_from_config
     from wedwatch.forecast.history import CsvLoad, HistoryError, LineError, parse_csv, query_range, read_csv, write_csv
@@ -75,6 +74,7 @@ if TYPE_CHECKING:
     from wedwatch.forecast.pipeline import SeriesForecast, forecast_series
     from wedwatch.forecast.plan import PlanStep, plan
     from wedwatch.forecast.prediction import Forecast
+    from wedwatch.forecast.recommendations import RESOURCES, Recommendation, recommend, size
     from wedwatch.forecast.regressors import Booking, calendar_regressors, known_at
     from wedwatch.forecast.series import HourlySeries, from_samples, mask_outages
     from wedwatch.forecast.settings import (
@@ -90,7 +90,7 @@ if TYPE_CHECKING:
 # Where each public name lives; a test checks this against __all__.
 _EXPORTS = {
     "backtest": ("BacktestError", "BacktestReport", "run_backtest"),
-    "capacity": ("RESOURCES", "Recommendation", "recommend", "size"),
+    "recommendations": ("RESOURCES", "Recommendation", "recommend", "size"),
     "dispatch": ("DispatchResult", "dispatch_due", "due_steps"),
     "forecaster": ("Forecaster", "forecast_from_points", "make_executor", "settings_from_config"),
     "history": ("CsvLoad", "HistoryError", "LineError", "parse_csv", "query_range", "read_csv", "write_csv"),

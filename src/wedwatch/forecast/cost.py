@@ -31,9 +31,9 @@ from typing import Any, Literal
 from wedwatch.calendar.model import Wedding
 from wedwatch.calendar.phases import CEREMONY_TAIL
 from wedwatch.config.actions import CapacityBounds, CapacityConfig
-from wedwatch.forecast.capacity import Resource, size
 from wedwatch.forecast.plan import PlanStep, plan
 from wedwatch.forecast.prediction import Forecast
+from wedwatch.forecast.recommendations import Resource, size
 from wedwatch.forecast.regressors import Booking, known_at
 from wedwatch.forecast.series import HOUR, HourlySeries
 from wedwatch.forecast.settings import CapacityModel, PlanSettings

@@ -31,11 +31,11 @@ from wedwatch.forecast.backtest import (
     run_fit,
 )
 from wedwatch.forecast.calibration import Calibration, widen
-from wedwatch.forecast.capacity import recommend
 from wedwatch.forecast.model import FitJob, FitResult
 from wedwatch.forecast.naive import naive_forecast
 from wedwatch.forecast.persist import PredictionSet
 from wedwatch.forecast.prediction import Forecast
+from wedwatch.forecast.recommendations import recommend
 from wedwatch.forecast.regressors import Booking, calendar_regressors, known_at
 from wedwatch.forecast.series import HOUR, WEEK_HOURS, HourlySeries, floor_hour, mask_outages
 from wedwatch.forecast.settings import ForecastSettings

@@ -20,8 +20,8 @@ from typing import Any, Literal
 from wedwatch.calendar.model import Wedding
 from wedwatch.calendar.phases import CEREMONY_TAIL
 from wedwatch.config.actions import CapacityConfig
-from wedwatch.forecast.capacity import RESOURCES, Recommendation, peak, size
 from wedwatch.forecast.prediction import Forecast
+from wedwatch.forecast.recommendations import RESOURCES, Recommendation, peak, size
 from wedwatch.forecast.settings import CapacityModel, PlanSettings
 
 __all__ = ["PlanStep", "StepKind", "plan"]

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from wedwatch.calendar.model import Wedding
 from wedwatch.calendar.phases import CEREMONY_TAIL
 from wedwatch.config.actions import CapacityBounds, CapacityConfig
-from wedwatch.forecast.capacity import RESOURCES, Resource, size
 from wedwatch.forecast.forecaster import forecast_from_points
 from wedwatch.forecast.persist import PredictionSet
 from wedwatch.forecast.plan import plan
 from wedwatch.forecast.prediction import Forecast
+from wedwatch.forecast.recommendations import RESOURCES, Resource, size
 from wedwatch.forecast.series import HOUR, floor_hour
 from wedwatch.forecast.settings import CapacityModel, PlanSettings
 

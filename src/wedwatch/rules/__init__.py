@@ -5,9 +5,9 @@ YAML rendering; `wedwatch rules` writes the result to rules/, where it is checke
 """
 
 from wedwatch.rules.burnrate import BURN_WINDOWS, BurnWindow
-from wedwatch.rules.common import DEFAULT_RUNBOOK_BASE_URL, SEVERITIES, AlertingRule, RecordingRule, RuleFile, RuleGroup
 from wedwatch.rules.generate import ALERTING_FILE, RECORDING_FILE, alert_names, alerting_rules, rule_files
 from wedwatch.rules.render import render, stale_files, write_rule_files
+from wedwatch.rules.shapes import DEFAULT_RUNBOOK_BASE_URL, SEVERITIES, AlertingRule, RecordingRule, RuleFile, RuleGroup
 
 __all__ = [
     "ALERTING_FILE",

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from wedwatch.config.model import Config
 from wedwatch.errors import ConfigError
-from wedwatch.rules.common import AlertingRule, alert_rule, human_seconds, num, percent
 from wedwatch.rules.names import operation_error_ratio, wedding_availability, window_seconds
+from wedwatch.rules.shapes import AlertingRule, alert_rule, human_seconds, num, percent
 
 __all__ = ["BurnWindow", "BURN_WINDOWS", "BUDGET_PERIOD_SECONDS", "burn_rate_alerts"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 import re
 
-from wedwatch.rules.common import RuleFile
 from wedwatch.rules.names import window_seconds
+from wedwatch.rules.shapes import RuleFile
 
 __all__ = ["compress_time", "COMPRESSED_HEADER"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wedwatch.config.model import Config
-from wedwatch.rules.common import AlertingRule, RuleGroup, alert_rule, human_seconds, num, percent
+from wedwatch.rules.shapes import AlertingRule, RuleGroup, alert_rule, human_seconds, num, percent
 
 __all__ = ["critical_path_groups", "CHECKIN_RAMP_SECONDS"]
 

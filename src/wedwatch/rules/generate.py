@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import cast
 
 from wedwatch.config.model import Config
-from wedwatch.rules.common import DEFAULT_RUNBOOK_BASE_URL, AlertingRule, RuleFile
 from wedwatch.rules.critical_path import critical_path_groups
 from wedwatch.rules.live import live_groups
 from wedwatch.rules.recording import recording_groups
 from wedwatch.rules.severity import severity_groups
+from wedwatch.rules.shapes import DEFAULT_RUNBOOK_BASE_URL, AlertingRule, RuleFile
 from wedwatch.rules.wedding_day import wedding_day_groups
 
 __all__ = ["RECORDING_FILE", "ALERTING_FILE", "rule_files", "alerting_rules", "alert_names"]

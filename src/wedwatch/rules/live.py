@@ -23,7 +23,7 @@ Weddings further away keep the slower rules only.
 from __future__ import annotations
 
 from wedwatch.config.model import Config, Phase
-from wedwatch.rules.common import AlertingRule, RecordingRule, RuleGroup, alert_rule, num
+from wedwatch.rules.shapes import AlertingRule, RecordingRule, RuleGroup, alert_rule, num
 from wedwatch.rules.wedding_day import guarantee_text, latency_guarantees
 
 __all__ = ["live_groups", "BREACH", "LIVE_EVALUATION_INTERVAL", "CONSECUTIVE_PROBES", "live_window_seconds"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from wedwatch.config.model import Config
 from wedwatch.rules.burnrate import BURN_WINDOWS
-from wedwatch.rules.common import RecordingRule, RuleGroup
 from wedwatch.rules.names import (
     AVAILABILITY_WINDOW,
     OPERATION_P95,
@@ -31,6 +30,7 @@ from wedwatch.rules.names import (
     wedding_availability,
     window_seconds,
 )
+from wedwatch.rules.shapes import RecordingRule, RuleGroup
 
 __all__ = ["recording_groups", "ratio_windows"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from wedwatch.rules.common import RuleFile
+from wedwatch.rules.shapes import RuleFile
 
 __all__ = ["HEADER", "render", "write_rule_files", "stale_files"]
 

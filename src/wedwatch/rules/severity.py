@@ -13,7 +13,6 @@ and availability only, and no tier double-fires as its own mirror image.
 from __future__ import annotations
 
 from wedwatch.config.model import Config, SeverityThresholds
-from wedwatch.rules.common import AlertingRule, RuleGroup, alert_rule, human_seconds, num, percent
 from wedwatch.rules.names import (
     AVAILABILITY_WINDOW,
     OPERATION_P95,
@@ -24,6 +23,7 @@ from wedwatch.rules.names import (
     operation_success_ratio,
     wedding_availability,
 )
+from wedwatch.rules.shapes import AlertingRule, RuleGroup, alert_rule, human_seconds, num, percent
 
 __all__ = ["severity_groups", "SEVERITY_FOR"]
 

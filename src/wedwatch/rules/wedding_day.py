@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from wedwatch.config.model import Config
 from wedwatch.rules.burnrate import burn_rate_alerts
-from wedwatch.rules.common import AlertingRule, RuleGroup, alert_rule, human_seconds, num
 from wedwatch.rules.names import OPERATION_P95, SEED_RATE_WINDOW, WEDDING_P95, WEDDING_QUANTILE_WINDOW
+from wedwatch.rules.shapes import AlertingRule, RuleGroup, alert_rule, human_seconds, num
 
 __all__ = ["wedding_day_groups", "latency_guarantees", "operation_guarantees", "guarantee_text", "GUARANTEE_FOR", "GUARANTEE_SEVERITY"]
 

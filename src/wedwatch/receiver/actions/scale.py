@@ -5,7 +5,7 @@ from __future__ import annotations
 from wedwatch.config.actions import ScaleAction
 from wedwatch.receiver.actions.base import ActionContext, ActionResult, render
 from wedwatch.receiver.actions.http import send_json
-from wedwatch.receiver.capacity import Capacity, size_capacity
+from wedwatch.receiver.sizing import Capacity, size_capacity
 
 
 async def run(ctx: ActionContext) -> ActionResult:

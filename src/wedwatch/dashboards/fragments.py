@@ -11,7 +11,7 @@ from typing import Any
 from wedwatch.config.model import Config
 from wedwatch.dashboards.builder import Json, Panel, Target
 from wedwatch.rules import BURN_WINDOWS
-from wedwatch.rules.common import num
+from wedwatch.rules.shapes import num
 from wedwatch.rules.wedding_day import latency_guarantees, operation_guarantees
 
 __all__ = [

@@ -180,9 +180,17 @@ class HostilePlatform:
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
         self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A connection accepted just before close() has its handler task scheduled but not yet
+        # running (so not yet in _tasks): let those start, then cancel every handler, so that no
+        # accepted socket is left for the garbage collector to find unclosed.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        while self._tasks:
+            pending = list(self._tasks)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            self._tasks.difference_update(pending)
         await self._server.wait_closed()
 
     def behaviour_of(self, head: bytes) -> str:

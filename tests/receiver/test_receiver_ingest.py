@@ -31,7 +31,7 @@ async def test_firing_then_resolved_gives_one_incident_one_response_and_effectiv
     status, body = await post(client, fixture("firing"))
     assert (status, body["status"], body["incidents_created"]) == (200, "accepted", 1)
     assert receiver.worker is not None
-    assert await receiver.worker.tick() == 4  # scale, cache_warm, page, log
+    assert await receiver.worker.tick() == 3  # scale, cache_warm, page; `log` was recorded done at decision
     # w-123 is in its ceremony window and the alert is critical: emergency.
     assert sorted(p for p, _ in target.requests) == ["/page", "/scale", "/warm"]
     assert target.hits("/scale")[0]["capacity"] == {"db_connections": 100.0, "cache_mb": 1024.0, "instances": 10.0}
@@ -117,7 +117,8 @@ async def test_firing_notification_carrying_a_resolved_alert_closes_it_without_a
     by_fp = {i["fingerprint"]: i for i in await store.list_incidents()}
     assert by_fp["a"]["status"] == "resolved" and by_fp["b"]["status"] == "firing"
     actions_a = await store.list_actions(by_fp["a"]["id"])
-    assert {a["status"] for a in actions_a} == {"skipped"}  # resolved before the worker ran them
+    # Resolved before the worker ran them; `log` was done at decision time.
+    assert {(a["action"], a["status"]) for a in actions_a} == {("ops", "skipped"), ("log", "done")}
     assert receiver.worker is not None
     await receiver.worker.tick()
     assert len(target.hits("/ops")) == 1  # only b's standard response acted

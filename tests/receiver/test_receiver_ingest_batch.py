@@ -34,7 +34,8 @@ from wedwatch.receiver.ingest import IngestResult, action_key, action_target, in
 from wedwatch.receiver.payload import Alert, Notification, parse_notification
 from wedwatch.receiver.policy import decide
 from wedwatch.store import Store, open_store_ctx
-from wedwatch.store.records import IncidentRow
+from wedwatch.store.outbox import FinishedAction
+from wedwatch.store.records import ActionRow, IncidentRow
 from wedwatch.store.transaction import Transaction
 
 ACTIONS = ActionsConfig.model_validate(
@@ -133,10 +134,17 @@ async def _reference_firing(
         wedding_id=decision.wedding_id, decided_at=now, details=decision.details(), tx=tx,
     )  # fmt: skip
     params = _reference_params(a, decision, incident_id, statuses)
+    only_logs = all(name == "log" for name in decision.actions)
     for name in decision.actions:
-        queued = await store.enqueue_action(
-            incident_id, name, action_key(a, name), params, target=action_target(decision), now=now, tx=tx
-        )
+        if name == "log":  # recorded done at decision time (no kill switch in these tests)
+            row = ActionRow(incident_id, name, action_key(a, name), params, now, action_target(decision))
+            done = FinishedAction(row, "done", {"logged": True}, completes_response=only_logs)
+            queued = await store.enqueue_actions([], finished=[done], tx=tx)
+            result.actions_finished.append((name, "succeeded"))
+        else:
+            queued = await store.enqueue_action(
+                incident_id, name, action_key(a, name), params, target=action_target(decision), now=now, tx=tx
+            )
         result.actions_queued += int(queued)
     if decision.strategy == "emergency":
         entered = await store.enter_emergency(
@@ -381,7 +389,8 @@ async def test_round_trips_per_notification_do_not_grow_with_its_alerts(store: S
         parsed, raw = parse_notification(json.dumps(body).encode())
         await ingest(store, parsed, raw, STATUSES, ACTIONS, NOW)
     new, repeat, ended = seen
-    assert new == ["insert_notification", "find_incidents", "insert_incidents", "insert_responses", "insert_actions"]
+    assert new == ["insert_notification", "find_incidents", "insert_incidents", "insert_responses", "get_automation",
+                   "insert_actions"]  # fmt: skip
     assert repeat == ["insert_notification", "find_incidents", "update_incident"]
     assert ended == ["insert_notification", "find_incidents", "update_incident", "skip_pending_actions",
                      "get_response", "resolve_response"]  # fmt: skip

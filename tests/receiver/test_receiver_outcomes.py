@@ -15,8 +15,10 @@ from wedwatch.errors import StoreError, StoreUnavailable
 from wedwatch.store.records import ActionFinish
 from wedwatch.store.transaction import Transaction
 
-# Low and for a wedding months away: the `log` strategy, one action each.
+# Low and for a wedding months away: the `log` strategy, one action each, mapped to `page` here:
+# `log` actions are recorded done at decision time and never reach the worker.
 LOW = {"alertname": "WedwatchOperationSlow", "severity": "low", "operation": "mobile", "wedding_id": "w-june"}
+WORKED = {"strategies": {"emergency": ["page"], "urgent": ["page"], "standard": ["page"], "log": ["page"]}}
 
 
 async def _post(client: Any, body: dict[str, Any]) -> int:
@@ -32,7 +34,7 @@ async def _actions(receiver: Any) -> list[dict[str, Any]]:
 async def test_outcomes_of_one_round_share_commits(
     make_config: MakeConfig, make_receiver: MakeReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, receiver = await make_receiver(make_config(receiver={"worker_batch": 50}))
+    client, receiver = await make_receiver(make_config(receiver={"worker_batch": 50}, actions=WORKED))
     alerts = [alert(f"low-{i}", labels={**LOW, "instance": f"i{i}"}) for i in range(20)]
     assert await _post(client, notification(*alerts)) == 200
     store = receiver.require_store()
@@ -61,7 +63,7 @@ async def test_outcomes_of_one_round_share_commits(
 async def test_a_failed_write_reaches_every_action_and_the_lease_brings_them_back(
     make_config: MakeConfig, make_receiver: MakeReceiver, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, receiver = await make_receiver(make_config(receiver={"worker_batch": 50}))
+    client, receiver = await make_receiver(make_config(receiver={"worker_batch": 50}, actions=WORKED))
     alerts = [alert(f"low-{i}", labels={**LOW, "instance": f"i{i}"}) for i in range(5)]
     assert await _post(client, notification(*alerts)) == 200
     store = receiver.require_store()
@@ -88,7 +90,7 @@ async def test_a_failed_write_reaches_every_action_and_the_lease_brings_them_bac
 
 
 async def test_finish_actions_in_one_call(make_config: MakeConfig, make_receiver: MakeReceiver, clock: Clock) -> None:
-    client, receiver = await make_receiver(make_config())
+    client, receiver = await make_receiver(make_config(actions=WORKED))
     assert await _post(client, notification(*[alert(f"low-{i}", labels={**LOW, "instance": f"i{i}"}) for i in range(3)])) == 200
     store = receiver.require_store()
     claimed = await store.claim_actions("w", 10, 60, clock())

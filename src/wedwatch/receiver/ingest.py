@@ -18,6 +18,12 @@ are batched per notification (a handful, whatever its size):
 
 Flap counts include the incidents this notification creates ahead of an alert, as they did one
 by one. Every phase works in the sorted order, so replicas wait on each other's rows in one order.
+
+`log` actions only write a line, so they are recorded final in the same insert as the others
+(done, or skipped when the kill switch or dry run says so, as the worker's gate would) and their
+line is written once the transaction committed: a storm of low alerts costs the worker nothing.
+A `log` completes its response only when it is the response's only action; otherwise the
+response's effectiveness runs from its first completed action that acts.
 """
 
 from __future__ import annotations
@@ -29,9 +35,12 @@ from typing import Any
 
 from wedwatch.calendar.phases import WeddingStatus, is_live
 from wedwatch.config.actions import ActionsConfig
+from wedwatch.receiver.actions import log as log_action
+from wedwatch.receiver.gate import Claim, admit
 from wedwatch.receiver.payload import Alert, Notification
 from wedwatch.receiver.policy import Decision, decide
 from wedwatch.store import Store
+from wedwatch.store.outbox import FinishedAction
 from wedwatch.store.records import ActionRow, IncidentRow, ResponseRow
 from wedwatch.store.transaction import Row, Transaction
 from wedwatch.store.values import RawJson
@@ -48,10 +57,11 @@ class IngestResult:
     duplicate: bool = False
     alerts: list[tuple[str, str]] = field(default_factory=list)  # (status, final severity)
     incidents_created: int = 0
-    actions_queued: int = 0
+    actions_queued: int = 0  # new outbox rows, the `log` actions recorded final included
     resolved: list[tuple[str, float | None]] = field(default_factory=list)  # (strategy, resolution seconds)
     emergency_entered: bool = False
     capacity_asked: bool = False  # a new incident queued a `scale` action (the forecaster refits)
+    actions_finished: list[tuple[str, str]] = field(default_factory=list)  # (action, outcome): `log` actions
 
 
 def action_key(alert: Alert, action: str) -> str:
@@ -208,8 +218,8 @@ async def ingest(
         candidates = [d for d in deliveries if d.first and d.row.key not in known]
         created = await store.insert_incidents([d.row for d in candidates], tx=tx)
         live_weddings = [s.wedding.id for s in statuses if is_live(s.phase)]
-        await _decided(store, tx, [d for d in candidates if d.decision and d.row.key in created], created,
-                       live_weddings, actions, now, result)  # fmt: skip
+        finished = await _decided(store, tx, [d for d in candidates if d.decision and d.row.key in created], created,
+                                  live_weddings, actions, now, result)  # fmt: skip
 
         # Everything not created here is a later delivery: a repeat, a resolution, or an incident
         # a concurrent transaction created first (its insert above waited, then did nothing).
@@ -217,6 +227,9 @@ async def ingest(
         ids = await store.update_incidents([d.row for d in updates], tx=tx)
         ended = [(d, incident_id) for d, incident_id in zip(updates, ids, strict=True) if d.decision is None]
         await _ended(store, tx, ended, now, result)
+    for f in finished:
+        if f.status == "done":
+            log_action.write(f.row.params)
     return result
 
 
@@ -229,10 +242,12 @@ async def _decided(
     actions: ActionsConfig,
     now: datetime,
     result: IngestResult,
-) -> None:
-    """Responses, actions and emergency mode for the firing alerts whose incident was just created."""
+) -> list[FinishedAction]:
+    """Responses, actions and emergency mode for the firing alerts whose incident was just created;
+    the `log` actions recorded final."""
     responses: list[ResponseRow] = []
     queued: list[ActionRow] = []
+    logs: list[tuple[ActionRow, bool]] = []  # (row, the response's only action)
     emergency: tuple[_Delivery, int] | None = None
     for d in firing:
         decision, incident_id = d.decision, created[d.row.key]
@@ -244,16 +259,21 @@ async def _decided(
         )  # fmt: skip
         params = _params(d.alert, decision, incident_id, live_weddings)
         target = action_target(decision)
-        queued += [
-            ActionRow(incident_id, name, action_key(d.alert, name), params, now, target) for name in decision.actions
-        ]
+        rows = [ActionRow(incident_id, name, action_key(d.alert, name), params, now, target) for name in decision.actions]
+        only_logs = all(_kind(actions, row.action) == "log" for row in rows)
+        for row in rows:
+            if _kind(actions, row.action) == "log":
+                logs.append((row, only_logs))
+            else:
+                queued.append(row)
         result.capacity_asked = result.capacity_asked or any(
             _kind(actions, name) == "scale" for name in decision.actions
         )
         if decision.strategy == "emergency" and emergency is None:
             emergency = (d, incident_id)
     await store.record_responses(responses, tx=tx)
-    result.actions_queued += await store.enqueue_actions(queued, tx=tx)
+    finished = await _logged(store, tx, logs, actions, result)
+    result.actions_queued += await store.enqueue_actions(queued, finished=finished, tx=tx)
     if emergency is not None:
         # One period at most is open: the first emergency opens it, later ones would do nothing.
         d, incident_id = emergency
@@ -266,6 +286,31 @@ async def _decided(
             tx=tx,
         )
         result.emergency_entered = entered is not None
+    return finished
+
+
+async def _logged(
+    store: Store,
+    tx: Transaction,
+    logs: list[tuple[ActionRow, bool]],
+    actions: ActionsConfig,
+    result: IngestResult,
+) -> list[FinishedAction]:
+    """The `log` actions as final rows, through the same gate as the worker's (kill switch, dry run)."""
+    if not logs:
+        return []
+    automation = await store.get_automation(tx=tx)
+    finished: list[FinishedAction] = []
+    for row, only in logs:
+        # A `log` is free (no budget, no cooldown): only the switches and dry run can hold it back.
+        verdict = admit(Claim(row.action, 1, row.target, False), actions, automation, spent=0)
+        if verdict.run:
+            finished.append(FinishedAction(row, "done", log_action.RESULT, completes_response=only))
+            result.actions_finished.append((row.action, "succeeded"))
+        else:
+            finished.append(FinishedAction(row, "skipped", {"outcome": verdict.outcome}, verdict.reason))
+            result.actions_finished.append((row.action, verdict.outcome))
+    return finished
 
 
 async def _ended(

@@ -180,10 +180,13 @@ class Receiver:
         for strategy, seconds in result.resolved:
             if seconds is not None:
                 m.resolution.labels(strategy).observe(seconds)
+        for action, outcome in result.actions_finished:
+            m.action(action, outcome)
         if result.emergency_entered:
             m.emergency.set(1)
             log.warning("emergency mode entered")
-        if result.actions_queued and self.worker is not None and self._run_worker:
+        # `log` actions were recorded final: only the others are the worker's.
+        if result.actions_queued > len(result.actions_finished) and self.worker is not None and self._run_worker:
             self.worker.wake()
         if result.capacity_asked and self.forecasting is not None:
             self.forecasting.ask()  # an alert asked for capacity: refresh the forecast (off this path)

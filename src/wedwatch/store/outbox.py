@@ -4,21 +4,69 @@ An action is enqueued in the same transaction as the incident that asked for it,
 idempotency key (incident + action), so a duplicate notification can never enqueue it twice.
 Workers claim due actions with a lease; an action whose lease ran out (its worker died) is due
 again. Delivery is therefore at least once, and actions must tolerate a repeat.
+
+Claims go by priority (`action_priority`: emergency, urgent, standard, then `log`), oldest first
+within one, so that a storm's backlog of `log` actions never holds back a live wedding's action.
+An action that needs no worker (`log`) can be recorded already final in the same insert
+(`FinishedAction`): it keeps its idempotency key and its row, without a claim.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from wedwatch.store.records import ActionFinish, ActionRow
 from wedwatch.store.transaction import Row, Transaction, TransactionalStore, utc_now
 
-__all__ = ["OutboxMethods", "ACTION_STATUSES", "FINAL_ACTION_STATUSES"]
+__all__ = ["OutboxMethods", "FinishedAction", "action_priority", "ACTION_STATUSES", "FINAL_ACTION_STATUSES", "PRIORITIES"]
 
 ACTION_STATUSES = ("pending", "running", "done", "failed", "skipped")
 FINAL_ACTION_STATUSES = ("done", "failed", "skipped")
+# Claim order: lower first. Migration 0005 backfills existing rows with the same rule.
+PRIORITIES = {"emergency": 0, "urgent": 1, "standard": 2, "log": 3}
+_UNRANKED = PRIORITIES["standard"]  # actions no strategy asked for (a forecast's pre-ceremony plan)
+
+
+def action_priority(action: str, params: Mapping[str, Any]) -> int:
+    """Where an action stands in the claim order: `log` last, the others by their strategy."""
+    if action == "log":
+        return PRIORITIES["log"]
+    return PRIORITIES.get(str(params.get("strategy")), _UNRANKED)
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedAction:
+    """An action recorded already final when it is queued (it needs no worker): done or skipped at `row.created_at`.
+
+    `completes_response`: a done action that also completes its incident's response (effectiveness
+    runs from it), as the worker's done actions do.
+    """
+
+    row: ActionRow
+    status: str
+    result: Mapping[str, Any] | None = None
+    error: str | None = None
+    completes_response: bool = False
+
+    def values(self) -> dict[str, Any]:
+        """The row as named query parameters of `insert_actions`."""
+        if self.status not in FINAL_ACTION_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(FINAL_ACTION_STATUSES)}, not {self.status!r}")
+        at = utc_now(self.row.created_at)
+        return _pending(self.row) | {
+            "status": self.status, "attempts": 1, "started_at": at, "finished_at": at,
+            "result": dict(self.result) if self.result is not None else None, "error": self.error,
+        }  # fmt: skip
+
+
+def _pending(row: ActionRow) -> dict[str, Any]:
+    return row.values() | {
+        "status": "pending", "attempts": 0, "priority": action_priority(row.action, row.params),
+        "started_at": None, "finished_at": None, "result": None, "error": None,
+    }  # fmt: skip
 
 
 class OutboxMethods(TransactionalStore):
@@ -46,16 +94,33 @@ class OutboxMethods(TransactionalStore):
             "params": dict(params),
             "not_before": utc_now(not_before) if not_before is not None else created_at,
             "created_at": created_at,
+            "priority": action_priority(action, params),
         }
         async with self._joined(tx) as t:
             return await t.fetchone("insert_action", values) is not None
 
-    async def enqueue_actions(self, actions: Sequence[ActionRow], *, tx: Transaction | None = None) -> int:
-        """`enqueue_action` for many actions, in order, in one statement; how many were new."""
-        if not actions:
+    async def enqueue_actions(
+        self,
+        actions: Sequence[ActionRow],
+        *,
+        finished: Sequence[FinishedAction] = (),
+        tx: Transaction | None = None,
+    ) -> int:
+        """`enqueue_action` for many actions, in order, and `finished` ones recorded final, in one
+        statement; how many were new."""
+        rows = [_pending(a) for a in actions] + [f.values() for f in finished]
+        if not rows:
             return 0
+        completions = [
+            {"incident_id": f.row.incident_id, "completed_at": utc_now(f.row.created_at)}
+            for f in finished
+            if f.completes_response and f.status == "done" and f.row.incident_id is not None
+        ]
         async with self._joined(tx) as t:
-            return await t.execute("insert_actions", {"rows": [a.values() for a in actions]})
+            new = await t.execute("insert_actions", {"rows": rows})
+            if completions:
+                await t.execute("complete_responses", {"rows": completions})
+            return new
 
     async def claim_actions(
         self,
@@ -66,7 +131,8 @@ class OutboxMethods(TransactionalStore):
         *,
         tx: Transaction | None = None,
     ) -> list[Row]:
-        """Take up to `limit` due actions for `worker_id` until `now + lease_seconds`, oldest first."""
+        """Take up to `limit` due actions for `worker_id` until `now + lease_seconds`: expired leases,
+        then by priority, oldest first within one."""
         if limit <= 0:
             return []
         now = utc_now(now)
@@ -79,7 +145,7 @@ class OutboxMethods(TransactionalStore):
         async with self._joined(tx) as t:
             rows = await t.fetchall("claim_actions", values)
         # RETURNING gives no order on either dialect.
-        return sorted(rows, key=lambda row: (row["not_before"], row["id"]))
+        return sorted(rows, key=lambda row: (row["priority"], row["not_before"], row["id"]))
 
     async def finish_action(
         self,

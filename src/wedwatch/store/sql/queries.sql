@@ -118,17 +118,18 @@ SELECT * FROM performance_alerts WHERE status = :status
 ORDER BY last_seen_at DESC, id DESC LIMIT :limit;
 
 -- name: insert_action
-INSERT INTO action_outbox (idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at)
-VALUES (:idempotency_key, :incident_id, :action, :target, :params, 'pending', 0, :not_before, :created_at)
+INSERT INTO action_outbox (idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at, priority)
+VALUES (:idempotency_key, :incident_id, :action, :target, :params, 'pending', 0, :not_before, :created_at, :priority)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id;
 
 -- name: claim_actions
 -- SQLite runs this under BEGIN IMMEDIATE, which already excludes every other writer;
 -- PostgreSQL overrides it with FOR UPDATE SKIP LOCKED. A running action whose lease expired
--- (its worker died) is due again, ahead of pending ones. Each half has its own partial index
--- (action_outbox_leased, action_outbox_pending: migration 0004) and repeats its condition, so
--- that each walks its index in order and stops at the limit instead of sorting the backlog.
+-- (its worker died) is due again, ahead of pending ones; pending ones by priority (emergency
+-- first, log last), oldest first within one. Each half has its own partial index
+-- (action_outbox_leased: migration 0004, action_outbox_pending: 0005) and repeats its condition,
+-- so that each walks its index in order and stops at the limit instead of sorting the backlog.
 UPDATE action_outbox SET
     status = 'running',
     claimed_by = :worker_id,
@@ -144,7 +145,7 @@ WHERE id IN (
         UNION ALL
         SELECT id FROM (
             SELECT id FROM action_outbox WHERE status = 'pending' AND not_before <= :now
-            ORDER BY not_before, id LIMIT :limit
+            ORDER BY priority, not_before, id LIMIT :limit
         )
     ) LIMIT :limit
 )

@@ -14,15 +14,15 @@ SELECT pg_advisory_xact_lock(hashtext('wedwatch.schema_migrations'));
 
 -- name: claim_actions
 -- SKIP LOCKED lets concurrent workers take disjoint rows instead of queueing on each other.
--- Expired leases first, then due pending actions, each half walking its own partial index in
--- order (see the shared query); the CTEs are read lazily, so `picked` stops both at the limit.
+-- Expired leases first, then due pending actions by priority, each half walking its own partial
+-- index in order (see the shared query); the CTEs are read lazily, so `picked` stops both at the limit.
 WITH leased AS (
     SELECT id FROM action_outbox WHERE status = 'running' AND lease_until < :now
     ORDER BY lease_until, id LIMIT :limit
     FOR UPDATE SKIP LOCKED
 ), due AS (
     SELECT id FROM action_outbox WHERE status = 'pending' AND not_before <= :now
-    ORDER BY not_before, id LIMIT :limit
+    ORDER BY priority, not_before, id LIMIT :limit
     FOR UPDATE SKIP LOCKED
 ), picked AS (
     SELECT id FROM leased UNION ALL SELECT id FROM due LIMIT :limit
@@ -102,11 +102,26 @@ ORDER BY e.n
 ON CONFLICT (incident_id) DO NOTHING;
 
 -- name: insert_actions
-INSERT INTO action_outbox (idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at)
+-- A row is pending, or already final (a `log` action recorded at decision time: status,
+-- attempts, started_at, finished_at, result and error given).
+INSERT INTO action_outbox (
+    idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at,
+    priority, started_at, finished_at, result, error
+)
 SELECT
     e.r ->> 'idempotency_key', (e.r ->> 'incident_id')::bigint, e.r ->> 'action',
-    e.r ->> 'target', e.r -> 'params', 'pending', 0,
-    (e.r ->> 'not_before')::timestamptz, (e.r ->> 'created_at')::timestamptz
+    e.r ->> 'target', e.r -> 'params', e.r ->> 'status', (e.r ->> 'attempts')::integer,
+    (e.r ->> 'not_before')::timestamptz, (e.r ->> 'created_at')::timestamptz,
+    (e.r ->> 'priority')::smallint, (e.r ->> 'started_at')::timestamptz, (e.r ->> 'finished_at')::timestamptz,
+    NULLIF(e.r -> 'result', 'null'::jsonb), e.r ->> 'error'
 FROM jsonb_array_elements(:rows) WITH ORDINALITY AS e(r, n)
 ORDER BY e.n
 ON CONFLICT (idempotency_key) DO NOTHING;
+
+-- name: complete_responses
+-- complete_response_action for a row set (incident_id, completed_at) in one statement: the
+-- responses of `log` actions recorded done at decision time (store/outbox.py).
+UPDATE degradation_responses AS d SET first_action_completed_at = (e.r ->> 'completed_at')::timestamptz
+FROM jsonb_array_elements(:rows) AS e(r)
+WHERE d.incident_id = (e.r ->> 'incident_id')::bigint
+  AND (d.first_action_completed_at IS NULL OR d.first_action_completed_at > (e.r ->> 'completed_at')::timestamptz);

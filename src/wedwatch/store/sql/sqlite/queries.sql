@@ -64,12 +64,27 @@ ORDER BY r.key
 ON CONFLICT (incident_id) DO NOTHING;
 
 -- name: insert_actions
-INSERT INTO action_outbox (idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at)
+-- A row is pending, or already final (a `log` action recorded at decision time: status,
+-- attempts, started_at, finished_at, result and error given).
+INSERT INTO action_outbox (
+    idempotency_key, incident_id, action, target, params, status, attempts, not_before, created_at,
+    priority, started_at, finished_at, result, error
+)
 SELECT
     r.value ->> '$.idempotency_key', r.value ->> '$.incident_id', r.value ->> '$.action',
-    r.value ->> '$.target', r.value -> '$.params', 'pending', 0,
-    r.value ->> '$.not_before', r.value ->> '$.created_at'
+    r.value ->> '$.target', r.value -> '$.params', r.value ->> '$.status', r.value ->> '$.attempts',
+    r.value ->> '$.not_before', r.value ->> '$.created_at',
+    r.value ->> '$.priority', r.value ->> '$.started_at', r.value ->> '$.finished_at',
+    CASE WHEN r.value ->> '$.result' IS NULL THEN NULL ELSE r.value -> '$.result' END, r.value ->> '$.error'
 FROM json_each(:rows) AS r
 WHERE true
 ORDER BY r.key
 ON CONFLICT (idempotency_key) DO NOTHING;
+
+-- name: complete_responses
+-- complete_response_action for a row set (incident_id, completed_at) in one statement: the
+-- responses of `log` actions recorded done at decision time (store/outbox.py).
+UPDATE degradation_responses SET first_action_completed_at = r.value ->> '$.completed_at'
+FROM json_each(:rows) AS r
+WHERE degradation_responses.incident_id = r.value ->> '$.incident_id'
+  AND (first_action_completed_at IS NULL OR first_action_completed_at > r.value ->> '$.completed_at');

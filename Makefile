@@ -32,6 +32,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/forecast.py
 	$(PY) bench/receiver.py $(BENCH_ARGS)
 	$(PY) bench/saturday.py
+	$(PY) bench/detect.py $(DETECT_ARGS)
 
 ## soak: 30 minutes of a simulated Saturday against real Prometheus and Alertmanager (SOAK_ARGS="--minutes 3"); exit 1 on a lost or duplicated action
 soak: $(VENV)/.installed

@@ -5,9 +5,12 @@ Every server runs as its own process on a free loopback port; the load comes fro
 every notification is new and every alert opens an incident):
 
 - `receiver`: the real `wedwatch receiver` (Bearer auth, worker running, every strategy mapped to
-  the `log` action: each alert queues one outbox row that the worker claims, logs and finishes in
-  the same process), on SQLite (WAL, synchronous=FULL) and on PostgreSQL (synchronous_commit on).
-  A fresh database and a fresh process for every measurement, so no backlog carries over.
+  the `log` action: each alert records one `log` action, done at decision time since issue 16;
+  an older tree's worker claims, logs and finishes it), on SQLite (WAL, synchronous=FULL) and on
+  PostgreSQL (synchronous_commit on). A fresh database and a fresh process for every measurement,
+  so no backlog carries over. After each load the receiver is left to finish every acked alert's
+  action: actions drained per second and CPU per alert (receiver, and receiver + PostgreSQL) from
+  the first notification until the last action, the deferred work included.
 - `parse`: the ceiling for the HTTP and validation work: an aiohttp handler that parses and
   validates the body with the receiver's own models and answers 200.
 - `insert`: the ceiling for durable storage: the same, plus one row per alert inserted into one
@@ -252,9 +255,11 @@ async def load(
     def servers_cpu() -> float:
         return sum(cpu_seconds(pid) for pid in pids)
 
+    begun = (time.monotonic(), servers_cpu(), _postgres_cpu())  # the drain (`drained`) counts from here
+    warm = 0
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         for _ in range(3):  # connections up, code paths warm
-            await _deliver(session, urls, 0, make(), True)
+            warm += alerts if await _deliver(session, urls, 0, make(), True) == 200 else 0
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         w0, w1 = t0 + warmup, t0 + warmup + window
@@ -312,7 +317,30 @@ async def load(
         postgres_cpu_ratio=(marks["pg1"] - marks["pg0"]) / window,
         loadgen_cpu_ratio=(marks["own1"] - marks["own0"]) / window,
         system_busy_ratio=busy,
+        extra={"begun": begun, "acked_total": warm + sum(s.alerts for s in samples if s.status == 200)},
     )
+
+
+def drained(m: Measurement, port: int, pids: Sequence[int], *, timeout: float = 300.0) -> dict[str, float]:
+    """Once the load stopped, wait until the receiver finished an action per acked alert (every
+    strategy maps to `log`): actions per second and CPU per alert (receiver + PostgreSQL) from the
+    first notification until the last action was finished, so the deferred work counts too."""
+    started, cpu0, pg0 = m.extra.pop("begun")
+    acked = m.extra["acked_total"]
+    deadline = time.monotonic() + timeout
+    done = _actions_done(port)["actions_done"]
+    while done < acked and time.monotonic() < deadline:
+        time.sleep(0.1)
+        done = _actions_done(port)["actions_done"]
+    seconds = time.monotonic() - started
+    cpu = sum(cpu_seconds(pid) for pid in pids) - cpu0
+    pg = _postgres_cpu() - pg0
+    return {
+        "actions_per_second": done / seconds,
+        "drain_seconds": seconds,
+        "cpu_ms_per_alert_with_actions": (cpu + pg) / acked * 1000 if acked else float("nan"),
+        "receiver_cpu_ms_per_alert_with_actions": cpu / acked * 1000 if acked else float("nan"),
+    }
 
 
 # --- servers -------------------------------------------------------------------------------------
@@ -520,6 +548,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                        on_window=on_window)  # fmt: skip
                         if profiler is not None and on_window is not None:
                             profiler.finish()  # before the server stops: py-spy writes nothing for a vanished process
+                        if target in ("receiver", "before"):
+                            m.extra.update(drained(m, int(url.rsplit(":", 1)[1].split("/")[0]), [pid]))
+                        m.extra.pop("begun", None)
                     if profiler is not None and on_window is not None:
                         summarize(profiler.outdir, name)
                     m.extra.update(facts)
@@ -565,8 +596,11 @@ def _median_of(runs: list[Measurement]) -> Measurement:
         postgres_cpu_ratio=mid(lambda m: m.postgres_cpu_ratio),
         loadgen_cpu_ratio=mid(lambda m: m.loadgen_cpu_ratio),
         system_busy_ratio=mid(lambda m: m.system_busy_ratio),
-        extra={"actions_done": mid(lambda m: float(m.extra.get("actions_done", 0.0)))} if "actions_done" in first.extra else {},
+        extra={k: median([float(m.extra.get(k, 0.0)) for m in runs]) for k in _DRAIN_KEYS if k in first.extra},
     )
+
+
+_DRAIN_KEYS = ("actions_done", "actions_per_second", "cpu_ms_per_alert_with_actions", "receiver_cpu_ms_per_alert_with_actions")
 
 
 def report(result: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -587,6 +621,16 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "server cpu", "postgres cpu", "load cpu", "machine busy",
     ]  # fmt: skip
     print(table(headers, rows, title=f"Receiver ingest, median of {args.rounds} round(s) of {args.window:g} s"))
+    drains = [
+        [m.target, m.mode, round(m.alerts_per_second), round(m.extra["actions_per_second"]),
+         round(m.cpu_per_1k_alerts, 3), round(m.extra["receiver_cpu_ms_per_alert_with_actions"], 3),
+         round(m.extra["cpu_ms_per_alert_with_actions"], 3)]
+        for m in medians.values() if "actions_per_second" in m.extra
+    ]  # fmt: skip
+    if drains:
+        headers = ["server", "mode", "alerts/s", "actions drained/s", "cpu s/1k alerts (ack)",
+                   "receiver cpu ms/alert (+actions)", "receiver+pg cpu ms/alert (+actions)"]  # fmt: skip
+        print(table(headers, drains, title="Actions: from the first notification until every acked alert's action was finished"))
 
     ratios = []
     goals: dict[str, Any] = {}

@@ -9,10 +9,13 @@ at the last probes of each live wedding, in a group evaluated every 10 s:
   operation failed or took longer than the operation's wedding-day guarantee, else 0;
 - an alert needs that to hold at every evaluation of a window of 2.5 probe intervals (25 s in the
   ceremony, 38 s on the rest of the day: three evaluations, which one probe can never fill, as a
-  probe is seen by at most two 10 s scrapes) AND at least 3 distinct probes in the last 3.5 probe
-  intervals (`changes(wedwatch_probe_timestamp_seconds[35s]) >= 2`: the scrapes' sampling of the
-  probes' jittered times makes a shorter window miss a probe now and then, and a live fault then
-  waited a minute); a lone slow or failed probe among good ones never fires; no `for:` on top.
+  probe is seen by at most two 10 s scrapes) AND at least 3 distinct probes in the last 4.5 probe
+  intervals (`changes(wedwatch_probe_timestamp_seconds[45s]) >= 2`). That window holds at least
+  four scrapes whatever the lag between Prometheus' scrape of the exporter and its evaluation of
+  this group (both every 10 s, at offsets Prometheus derives from hashes): with 25 s a lag above
+  5 s left two scrapes in it and the alert never fired (bench/detect.py), and a probe running to a
+  10 s deadline, which makes the next one be skipped, ends 20 s after the one before;
+  a lone slow or failed probe among good ones never fires; no `for:` on top.
 
 Detection time, from the first bad probe (ceremony, shipped settings): the probe is scraped within
 one scrape interval (10 s), the third bad probe lands 20 s after the first and is scraped and
@@ -58,7 +61,7 @@ def _per_phase(config: Config, condition: str) -> str:
     for phase in _LIVE_PHASES:
         interval = config.schedule.intervals[phase]
         window = f"{live_window_seconds(interval)}s"
-        probes = f"{live_window_seconds(interval, extra=0.5)}s"
+        probes = f"{live_window_seconds(interval, extra=1.5)}s"
         parts.append(
             "(\n"
             f"  {condition.replace('WINDOW', window)}\n"

@@ -389,7 +389,7 @@ async def test_round_trips_per_notification_do_not_grow_with_its_alerts(store: S
         parsed, raw = parse_notification(json.dumps(body).encode())
         await ingest(store, parsed, raw, STATUSES, ACTIONS, NOW)
     new, repeat, ended = seen
-    assert new == ["insert_notification", "find_incidents", "insert_incidents", "insert_responses", "get_automation",
+    assert new == ["insert_notification", "find_incidents", "insert_incidents", "get_automation", "insert_responses",
                    "insert_actions"]  # fmt: skip
     assert repeat == ["insert_notification", "find_incidents", "update_incident"]
     assert ended == ["insert_notification", "find_incidents", "update_incident", "skip_pending_actions",
@@ -450,3 +450,27 @@ async def test_row_sets_refuse_naive_datetimes_and_unknown_statuses(store: Store
         await store.insert_incidents([naive])
     with pytest.raises(ValueError, match="firing or resolved"):
         await store.insert_incidents([replace(naive, starts_at=NOW, status="pending")])
+
+
+async def test_a_log_only_response_is_complete_as_recorded(store: Store) -> None:
+    seen: list[list[str]] = []
+    original = store.transaction
+
+    @asynccontextmanager
+    async def counting(*, readonly: bool = False) -> AsyncIterator[Transaction]:
+        async with original(readonly=readonly) as tx:
+            counted = _Counting(tx)
+            yield counted
+        seen.append(counted.statements)
+
+    store.transaction = counting  # type: ignore[method-assign]
+    body = notification(alert("log-only", labels=_labels(3)))  # low, a wedding not live: strategy log
+    parsed, raw = parse_notification(json.dumps(body).encode())
+    await ingest(store, parsed, raw, STATUSES, ACTIONS, NOW)
+    # No statement after the actions' insert completes the response: it was inserted complete.
+    assert seen == [["insert_notification", "find_incidents", "insert_incidents", "get_automation", "insert_responses",
+                     "insert_actions"]]  # fmt: skip
+    store.transaction = original  # type: ignore[method-assign]
+    (response,) = await store.list_responses()
+    assert response["strategy"] == "log"
+    assert response["first_action_completed_at"] is not None

@@ -115,6 +115,9 @@ class ResponseRow:
     decided_at: datetime
     wedding_id: str | None = None
     details: Mapping[str, Any] | None = None
+    # Set when the response is complete as it is recorded: its only action, a `log`, was done at
+    # decision time (receiver/ingest.py), so no later statement has to complete it.
+    first_action_completed_at: datetime | None = None
 
     def params(self) -> dict[str, Any]:
         """The row as named query parameters."""
@@ -125,6 +128,7 @@ class ResponseRow:
             "wedding_id": self.wedding_id,
             "decided_at": self.decided_at,
             "details": dict(self.details or {}),
+            "first_action_completed_at": self.first_action_completed_at,
         }
 
 

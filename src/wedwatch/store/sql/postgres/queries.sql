@@ -93,10 +93,11 @@ ON CONFLICT (fingerprint, starts_at) DO NOTHING
 RETURNING id, fingerprint, starts_at;
 
 -- name: insert_responses
-INSERT INTO degradation_responses (incident_id, strategy, severity, wedding_id, decided_at, details)
+INSERT INTO degradation_responses (incident_id, strategy, severity, wedding_id, decided_at, details, first_action_completed_at)
 SELECT
     (e.r ->> 'incident_id')::bigint, e.r ->> 'strategy', e.r ->> 'severity',
-    e.r ->> 'wedding_id', (e.r ->> 'decided_at')::timestamptz, e.r -> 'details'
+    e.r ->> 'wedding_id', (e.r ->> 'decided_at')::timestamptz, e.r -> 'details',
+    (e.r ->> 'first_action_completed_at')::timestamptz
 FROM jsonb_array_elements(:rows) WITH ORDINALITY AS e(r, n)
 ORDER BY e.n
 ON CONFLICT (incident_id) DO NOTHING;

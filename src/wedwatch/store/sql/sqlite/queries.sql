@@ -54,10 +54,11 @@ ON CONFLICT (fingerprint, starts_at) DO NOTHING
 RETURNING id, fingerprint, starts_at;
 
 -- name: insert_responses
-INSERT INTO degradation_responses (incident_id, strategy, severity, wedding_id, decided_at, details)
+INSERT INTO degradation_responses (incident_id, strategy, severity, wedding_id, decided_at, details, first_action_completed_at)
 SELECT
     r.value ->> '$.incident_id', r.value ->> '$.strategy', r.value ->> '$.severity',
-    r.value ->> '$.wedding_id', r.value ->> '$.decided_at', r.value -> '$.details'
+    r.value ->> '$.wedding_id', r.value ->> '$.decided_at', r.value -> '$.details',
+    r.value ->> '$.first_action_completed_at'
 FROM json_each(:rows) AS r
 WHERE true
 ORDER BY r.key

@@ -369,8 +369,8 @@ class _Counting(Transaction):
         await self.inner.run_script(sql)
 
 
-@pytest.mark.parametrize("size", [1, 100])
-async def test_round_trips_per_notification_do_not_grow_with_its_alerts(store: Store, size: int) -> None:
+def _count_statements(store: Store) -> list[list[str]]:
+    """Make `store` record the named statements of each transaction it opens; the list they go to."""
     seen: list[list[str]] = []
     original = store.transaction
 
@@ -382,6 +382,12 @@ async def test_round_trips_per_notification_do_not_grow_with_its_alerts(store: S
         seen.append(counted.statements)
 
     store.transaction = counting  # type: ignore[method-assign]
+    return seen
+
+
+@pytest.mark.parametrize("size", [1, 100])
+async def test_round_trips_per_notification_do_not_grow_with_its_alerts(store: Store, size: int) -> None:
+    seen = _count_statements(store)
     labels = _labels(1)  # high, w-far: urgent
     firing = [alert(f"n{i:03d}", labels=labels) for i in range(size)]
     resolved = [alert(f"n{i:03d}", status="resolved", labels=labels, ends=NOW) for i in range(size)]
@@ -453,24 +459,13 @@ async def test_row_sets_refuse_naive_datetimes_and_unknown_statuses(store: Store
 
 
 async def test_a_log_only_response_is_complete_as_recorded(store: Store) -> None:
-    seen: list[list[str]] = []
-    original = store.transaction
-
-    @asynccontextmanager
-    async def counting(*, readonly: bool = False) -> AsyncIterator[Transaction]:
-        async with original(readonly=readonly) as tx:
-            counted = _Counting(tx)
-            yield counted
-        seen.append(counted.statements)
-
-    store.transaction = counting  # type: ignore[method-assign]
+    seen = _count_statements(store)
     body = notification(alert("log-only", labels=_labels(3)))  # low, a wedding not live: strategy log
     parsed, raw = parse_notification(json.dumps(body).encode())
     await ingest(store, parsed, raw, STATUSES, ACTIONS, NOW)
     # No statement after the actions' insert completes the response: it was inserted complete.
     assert seen == [["insert_notification", "find_incidents", "insert_incidents", "get_automation", "insert_responses",
                      "insert_actions"]]  # fmt: skip
-    store.transaction = original  # type: ignore[method-assign]
     (response,) = await store.list_responses()
     assert response["strategy"] == "log"
     assert response["first_action_completed_at"] is not None

@@ -28,15 +28,20 @@ def test_the_packaged_alertmanager_config_is_the_example() -> None:
     )
 
 
-def test_the_stack_patches_the_packaged_config_for_the_demo(tmp_path: Path) -> None:
+def _written_stack(tmp_path: Path, *, time_compression: int) -> Path:
+    """The demo's files in `tmp_path`, and its local stack's files written to `tmp_path/stack`."""
     path = write_files(tmp_path, demo_weddings(datetime(2027, 6, 12, 12, tzinfo=UTC)), demo_config("127.0.0.1:8085"))
     config = load_config(path, environ={"WEDWATCH_RECEIVER_TOKEN": "t0ken"}).config
     local = local_stack(
         tmp_path / "stack", config, "127.0.0.1:9839", "127.0.0.1:9840", "t0ken",
-        prometheus_port=9090, alertmanager_port=9093, time_compression=10,
+        prometheus_port=9090, alertmanager_port=9093, time_compression=time_compression,
     )  # fmt: skip
     local.write_files()
-    d = tmp_path / "stack"
+    return tmp_path / "stack"
+
+
+def test_the_stack_patches_the_packaged_config_for_the_demo(tmp_path: Path) -> None:
+    d = _written_stack(tmp_path, time_compression=10)
     example = yaml.safe_load(EXAMPLE_ALERTMANAGER.read_text(encoding="utf-8"))
     written = yaml.safe_load((d / "alertmanager.yml").read_text())
     # Routing and inhibition as the example has them; only the waits, the URL and the token file change.
@@ -57,14 +62,8 @@ def test_the_stack_patches_the_packaged_config_for_the_demo(tmp_path: Path) -> N
 def test_time_compression_1_writes_the_shipped_production_settings(tmp_path: Path) -> None:
     from wedwatch.rules import render, rule_files
 
-    path = write_files(tmp_path, demo_weddings(datetime(2027, 6, 12, 12, tzinfo=UTC)), demo_config("127.0.0.1:8085"))
-    config = load_config(path, environ={"WEDWATCH_RECEIVER_TOKEN": "t0ken"}).config
-    local = local_stack(
-        tmp_path / "stack", config, "127.0.0.1:9839", "127.0.0.1:9840", "t0ken",
-        prometheus_port=9090, alertmanager_port=9093, time_compression=1,
-    )  # fmt: skip
-    local.write_files()
-    d = tmp_path / "stack"
+    d = _written_stack(tmp_path, time_compression=1)
+    config = load_config(tmp_path / "wedwatch.yml", environ={"WEDWATCH_RECEIVER_TOKEN": "t0ken"}).config
     prometheus = yaml.safe_load((d / "prometheus.yml").read_text())
     compose = yaml.safe_load((REPO / "deploy" / "compose" / "prometheus.yml").read_text())
     assert prometheus["global"] == compose["global"]

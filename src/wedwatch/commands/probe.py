@@ -16,6 +16,7 @@ from wedwatch.commands._inputs import add_config_flag, config_from_args, read_ca
 from wedwatch.config import LoadedConfig
 from wedwatch.errors import ConfigError
 from wedwatch.exporter.probes import ProbeResult, probe_context, probe_session, run_probe
+from wedwatch.exporter.probes.base import redact
 from wedwatch.oauth2 import TokenSource
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -59,20 +60,13 @@ async def probe_once(loaded: LoadedConfig, wedding_id: str, operation: str, *, v
             result = await run_probe(ctx)
             if tokens is not None:  # the token fetched during the run is redacted too
                 ctx.redact = (*tokens.secrets(), *loaded.secrets)
-                lines = [_redacted(line, ctx.redact) for line in ctx.log_lines]
+                lines = [redact(line, ctx.redact) for line in ctx.log_lines]
             else:
                 lines = ctx.log_lines
         finally:
             if tokens is not None:
                 await tokens.aclose()
     return result, lines
-
-
-def _redacted(line: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            line = line.replace(secret, "<redacted>")
-    return line
 
 
 def report(result: ProbeResult, lines: list[str], *, operation: str, wedding: str, out: TextIO) -> None:

@@ -80,7 +80,7 @@ async def _request_step(
     while True:
         if step.upload is not None:
             kwargs["data"] = _upload_body(step, headers)
-        response = await ctx.request(step.method, url, headers=headers, expect=None, record_steps=timed, **kwargs)
+        response = await ctx.request(step.method, url, headers=headers, record_steps=timed, **kwargs)
         timed = False
         statuses = step.statuses
         if statuses is None:

@@ -11,19 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import secrets
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
-from psycopg import sql
 from receiver_support import NOW, alert, notification
 
 from wedwatch.calendar.model import Wedding
@@ -244,25 +239,6 @@ async def snapshot(store: Store) -> dict[str, Any]:
         "actions": sorted(actions, key=lambda r: r["idempotency_key"]),
         "emergencies": [strip(e) for e in await store.list_emergency_events(limit=1000)],
     }
-
-
-@pytest.fixture
-def second_url(store_url: str, tmp_path: Path) -> Iterator[str]:
-    """Another empty database on the same back end as `store_url`."""
-    if store_url.startswith("sqlite:"):
-        yield f"sqlite:///{tmp_path / 'reference.db'}"
-        return
-    parts = urlsplit(store_url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
-    base = urlunsplit(parts._replace(query=urlencode(query)))
-    schema = f"wedwatch_test_{secrets.token_hex(8)}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        yield urlunsplit(parts._replace(query=urlencode([*query, ("options", f"-csearch_path={schema}")])))
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 def _comparable(result: IngestResult) -> dict[str, Any]:

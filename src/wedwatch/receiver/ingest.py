@@ -19,10 +19,8 @@ are batched per notification (a handful, whatever its size):
 Flap counts include the incidents this notification creates ahead of an alert, as they did one
 by one. Every phase works in the sorted order, so replicas wait on each other's rows in one order.
 
-`log` actions only write a line, so they are recorded final in the same insert as the others
-(done, or skipped when the kill switch or dry run says so, as the worker's gate would) and their
-line is written once the transaction committed: a storm of low alerts costs the worker nothing.
-A `log` completes its response only when it is the response's only action; otherwise the
+`log` actions are recorded final in the same insert as the others (receiver/log_actions.py). A
+`log` completes its response only when it is the response's only action; otherwise the
 response's effectiveness runs from its first completed action that acts.
 """
 
@@ -35,8 +33,7 @@ from typing import Any
 
 from wedwatch.calendar.phases import WeddingStatus, is_live
 from wedwatch.config.actions import ActionsConfig
-from wedwatch.receiver.actions import log as log_action
-from wedwatch.receiver.gate import Claim, admit
+from wedwatch.receiver import log_actions
 from wedwatch.receiver.payload import Alert, Notification
 from wedwatch.receiver.policy import Decision, decide
 from wedwatch.store import Store
@@ -227,9 +224,7 @@ async def ingest(
         ids = await store.update_incidents([d.row for d in updates], tx=tx)
         ended = [(d, incident_id) for d, incident_id in zip(updates, ids, strict=True) if d.decision is None]
         await _ended(store, tx, ended, now, result)
-    for f in finished:
-        if f.status == "done":
-            log_action.write(f.row.params)
+    log_actions.write(finished)
     return result
 
 
@@ -259,7 +254,9 @@ async def _decided(
         )  # fmt: skip
         params = _params(d.alert, decision, incident_id, live_weddings)
         target = action_target(decision)
-        rows = [ActionRow(incident_id, name, action_key(d.alert, name), params, now, target) for name in decision.actions]
+        rows = [
+            ActionRow(incident_id, name, action_key(d.alert, name), params, now, target) for name in decision.actions
+        ]
         only_logs = all(_kind(actions, row.action) == "log" for row in rows)
         for row in rows:
             if _kind(actions, row.action) == "log":
@@ -271,7 +268,8 @@ async def _decided(
         )
         if decision.strategy == "emergency" and emergency is None:
             emergency = (d, incident_id)
-    finished = await _logged(store, tx, logs, actions, result)
+    finished = await log_actions.record(store, tx, logs, actions)
+    result.actions_finished += [(f.row.action, log_actions.outcome(f)) for f in finished]
     # A response whose only action, a `log`, is done is complete as it is recorded: one statement
     # less per notification than completing it after the actions' insert.
     complete = {f.row.incident_id for f in finished if f.completes_response and f.status == "done"}
@@ -292,30 +290,6 @@ async def _decided(
             tx=tx,
         )
         result.emergency_entered = entered is not None
-    return finished
-
-
-async def _logged(
-    store: Store,
-    tx: Transaction,
-    logs: list[tuple[ActionRow, bool]],
-    actions: ActionsConfig,
-    result: IngestResult,
-) -> list[FinishedAction]:
-    """The `log` actions as final rows, through the same gate as the worker's (kill switch, dry run)."""
-    if not logs:
-        return []
-    automation = await store.get_automation(tx=tx)
-    finished: list[FinishedAction] = []
-    for row, only in logs:
-        # A `log` is free (no budget, no cooldown): only the switches and dry run can hold it back.
-        verdict = admit(Claim(row.action, 1, row.target, False), actions, automation, spent=0)
-        if verdict.run:
-            finished.append(FinishedAction(row, "done", log_action.RESULT, completes_response=only))
-            result.actions_finished.append((row.action, "succeeded"))
-        else:
-            finished.append(FinishedAction(row, "skipped", {"outcome": verdict.outcome}, verdict.reason))
-            result.actions_finished.append((row.action, verdict.outcome))
     return finished
 
 

@@ -186,15 +186,15 @@ async def test_transaction_cannot_be_used_after_it_ends(store: Store) -> None:
 async def test_cancelled_transaction_rolls_back_and_store_recovers(store: Store, count_rows: CountRows) -> None:
     started = asyncio.Event()
 
-    async def slow_writer() -> None:
+    async def held_writer() -> None:
         async with store.transaction() as tx:
             await store.record_notification(
                 dedup_key="cancelled", group_key="g", receiver="r", status="firing", alert_count=1, payload={}, tx=tx
             )
             started.set()
-            await asyncio.sleep(30)
+            await asyncio.Event().wait()  # holds the transaction open until cancelled
 
-    task = asyncio.create_task(slow_writer())
+    task = asyncio.create_task(held_writer())
     await started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

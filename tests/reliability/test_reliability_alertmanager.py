@@ -1,6 +1,9 @@
 """The receiver under faults behind a real Alertmanager: 1,000 alerts while PostgreSQL goes away, and
 while the receiver is killed with SIGKILL and restarted. Afterwards every incident is stored exactly
-once and every action ran once."""
+once and every action ran once.
+
+No fixed pause: each fault lasts until Alertmanager reports a delivery it could not make, and the
+end is known by a marker alert per Alertmanager group (see `settled`)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ import aiohttp
 import pytest
 import yaml
 from reliability_support import TOKEN, free_port, stop_process
+from scrape import parse_scrape
 from tcp_proxy import TcpProxy
 
 from wedwatch.demo import ALERTMANAGER_NAMES, find_binary
@@ -27,6 +31,7 @@ from wedwatch.store import open_store_ctx
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 ALERTS = 1000
 NAMES = 10  # ten alert names: ten Alertmanager groups of a hundred alerts
+SECONDS = 120.0  # a bound on each wait, not an expectation
 
 
 class Services:
@@ -95,31 +100,51 @@ async def ready(session: aiohttp.ClientSession, url: str) -> None:
     raise AssertionError(f"{url} never became ready")
 
 
-async def send_alerts(session: aiohttp.ClientSession, port: int, batch: range) -> None:
+async def send_alerts(session: aiohttp.ClientSession, port: int, batch: range | list[str]) -> None:
+    """Post one alert per item of `batch` (its `n` label) to Alertmanager, Storm0-Storm9 in turn."""
     now = datetime.now(UTC)
-    alerts = [{"labels": {"alertname": f"Storm{i % NAMES}", "severity": "low", "n": str(i)},
-               "annotations": {"summary": f"alert {i}"},
+    alerts = [{"labels": {"alertname": f"Storm{i % NAMES}", "severity": "low", "n": str(n)},
+               "annotations": {"summary": f"alert {n}"},
                "startsAt": (now - timedelta(seconds=5)).isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat()}
-              for i in batch]  # fmt: skip
+              for i, n in enumerate(batch)]  # fmt: skip
     async with session.post(f"http://127.0.0.1:{port}/api/v2/alerts", json=alerts) as r:
         assert r.status == 200, await r.text()
 
 
-async def settled(schema_url: str, timeout: float = 120.0) -> tuple[int, dict[str, int]]:
-    """Wait until every alert is an incident and every action finished; the counts."""
-    incidents, actions = 0, {}
+async def failed_deliveries(session: aiohttp.ClientSession, port: int) -> float:
+    """Webhook requests Alertmanager has seen fail (5xx or no connection), retries included."""
+    async with session.get(f"http://127.0.0.1:{port}/metrics") as r:
+        scrape = parse_scrape(await r.read())
+    return scrape.value("alertmanager_notification_requests_failed_total", integration="webhook") or 0.0
+
+
+async def until_a_delivery_fails(session: aiohttp.ClientSession, port: int, before: float) -> None:
+    """Return once Alertmanager has failed a delivery since it reported `before` failures."""
+    deadline = asyncio.get_running_loop().time() + SECONDS
+    while await failed_deliveries(session, port) <= before:
+        assert asyncio.get_running_loop().time() < deadline, "Alertmanager never failed a delivery"
+        await asyncio.sleep(0.2)
+
+
+async def settled(session: aiohttp.ClientSession, port: int, schema_url: str) -> tuple[int, dict[str, int]]:
+    """Send a marker alert to each Alertmanager group, wait until each is stored and every action is
+    done; the incident count and the outbox's statuses.
+
+    Alertmanager flushes a group one notification after another (one ends, retries included, before
+    the next begins), and the marker's notification carries its whole group: once every marker is an
+    incident, nothing older is left to deliver, so no late duplicate can still arrive.
+    """
+    await send_alerts(session, port, [f"marker{k}" for k in range(NAMES)])
     async with open_store_ctx(schema_url) as store:
-        for _ in range(int(timeout / 0.5)):
+        deadline = asyncio.get_running_loop().time() + SECONDS
+        while True:
             rows = await store.list_incidents(limit=ALERTS * 2)
-            incidents = len(rows)
-            actions = {}
-            for row in await store.recent_actions(datetime(2000, 1, 1, tzinfo=UTC)):
-                actions[row["status"]] = actions.get(row["status"], 0) + 1
-            if incidents >= ALERTS and actions.get("done", 0) >= ALERTS:
-                await asyncio.sleep(3)  # any late duplicate would show now
+            markers = sum(str(row["labels"].get("n", "")).startswith("marker") for row in rows)
+            done = [a for a in await store.recent_actions(datetime(2000, 1, 1, tzinfo=UTC)) if a["status"] == "done"]
+            if markers == NAMES and len(done) >= len(rows):  # one log action per incident
                 break
+            assert asyncio.get_running_loop().time() < deadline, f"{markers} markers, {len(done)}/{len(rows)} done"
             await asyncio.sleep(0.5)
-        rows = await store.list_incidents(limit=ALERTS * 2)
         outbox = [a for r in rows for a in await store.list_actions(r["id"])]
     runs = {}
     for a in outbox:
@@ -127,39 +152,44 @@ async def settled(schema_url: str, timeout: float = 120.0) -> tuple[int, dict[st
     return len(rows), runs
 
 
-async def run_storm(services: Services, during: Callable[[], Any]) -> None:
+Fault = Callable[[aiohttp.ClientSession], Awaitable[Any]]
+
+
+async def run_storm(services: Services, during: Fault, schema_url: str) -> tuple[int, dict[str, int]]:
+    """Send the alerts in batches, `during` after the fifth; the counts once everything settled."""
     async with aiohttp.ClientSession() as session:
         await ready(session, f"http://127.0.0.1:{services.receiver_port}/-/ready")
         await ready(session, f"http://127.0.0.1:{services.am_port}/-/ready")
         for start in range(0, ALERTS, 100):
             await send_alerts(session, services.am_port, range(start, start + 100))
             if start == 400:
-                await during()
-            await asyncio.sleep(0.2)
+                await during(session)
+            await asyncio.sleep(0.2)  # pacing: a stream over a few seconds, not one burst
+        return await settled(session, services.am_port, schema_url)
 
 
-async def test_postgres_unreachable_mid_stream(
-    proxy: TcpProxy, postgres_schema_url: str, tmp_path: Path
-) -> None:
+async def test_postgres_unreachable_mid_stream(proxy: TcpProxy, postgres_schema_url: str, tmp_path: Path) -> None:
     parts = urlsplit(postgres_schema_url)
     proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
     services = Services(tmp_path, proxied)
     services.start_receiver()
     services.start_alertmanager()
     try:
-        async def outage() -> None:
+
+        async def outage(session: aiohttp.ClientSession) -> None:
+            before = await failed_deliveries(session, services.am_port)
             await proxy.stop()
-            await asyncio.sleep(5)  # Alertmanager gets 503s and retries with backoff
+            # Until Alertmanager gets a 503: it retries with backoff.
+            await until_a_delivery_fails(session, services.am_port, before)
             await proxy.start()
 
-        await run_storm(services, outage)
-        incidents, runs = await settled(postgres_schema_url)
+        incidents, runs = await run_storm(services, outage, postgres_schema_url)
     finally:
         services.stop()
     log = (tmp_path / "receiver.log").read_text()
     assert "answering 503 so that Alertmanager retries" in log
-    assert incidents == ALERTS
-    assert runs == {"done": ALERTS}
+    assert incidents == ALERTS + NAMES
+    assert runs == {"done": ALERTS + NAMES}
 
 
 async def test_receiver_killed_mid_stream_and_restarted(postgres_schema_url: str, tmp_path: Path) -> None:
@@ -167,17 +197,19 @@ async def test_receiver_killed_mid_stream_and_restarted(postgres_schema_url: str
     services.start_receiver()
     services.start_alertmanager()
     try:
-        async def crash() -> None:
+
+        async def crash(session: aiohttp.ClientSession) -> None:
             assert services.receiver is not None
+            before = await failed_deliveries(session, services.am_port)
             services.receiver.send_signal(signal.SIGKILL)
             services.receiver.wait()
-            await asyncio.sleep(2)  # connection refused: Alertmanager retries
+            # Until Alertmanager finds the connection refused: it retries.
+            await until_a_delivery_fails(session, services.am_port, before)
             services.start_receiver()
 
-        await run_storm(services, crash)
-        incidents, runs = await settled(postgres_schema_url)
+        incidents, runs = await run_storm(services, crash, postgres_schema_url)
     finally:
         services.stop()
-    assert incidents == ALERTS
+    assert incidents == ALERTS + NAMES
     # An action claimed by the killed process is taken again when its lease runs out: still once done.
-    assert runs == {"done": ALERTS}
+    assert runs == {"done": ALERTS + NAMES}

@@ -1,10 +1,11 @@
-"""The `actions` section: typed action definitions, strategies, safety rails and capacity bounds."""
+"""The `actions` section: typed action definitions, strategies, resource responses, safety rails
+and capacity bounds."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from wedwatch.config._base import Seconds, Strict
 
@@ -14,14 +15,18 @@ __all__ = [
     "CacheWarmAction",
     "CapacityBounds",
     "CapacityConfig",
+    "CapacityResource",
     "CommandAction",
     "HttpAction",
     "LogAction",
     "NotifyAction",
+    "Resource",
+    "ResourceResponse",
     "ScaleAction",
     "Strategy",
     "ACTION_TYPES",
     "BUILTIN_ACTIONS",
+    "NOTIFY",
 ]
 
 
@@ -116,6 +121,32 @@ class CapacityConfig(Strict):
 
 
 Strategy = Literal["emergency", "urgent", "standard", "log"]
+# The `resource` label of the system and resource alerts (rules/), and what `scale` can size.
+Resource = Literal["database", "cache", "cpu", "memory", "disk", "offline"]
+CapacityResource = Literal["db_connections", "cache_mb", "instances"]
+# In a resource response: every notify action defined (`log` when there is none), as flapping does.
+# A definition named `notify` is itself instead.
+NOTIFY = "notify"
+
+
+class ResourceResponse(Strict):
+    """What an urgent or standard response to one resource's alert does in place of its strategy's remedies."""
+
+    actions: list[str]
+    capacity: list[CapacityResource] = Field(default_factory=list)  # what its `scale` sizes; empty: all three
+    # signal="down": the dependency is gone, and capacity will not bring it back.
+    down: list[str] = Field(default_factory=lambda: [NOTIFY])
+
+
+def _default_resources() -> dict[Resource, ResourceResponse]:
+    return {
+        "database": ResourceResponse(actions=["scale"], capacity=["db_connections"]),
+        "cache": ResourceResponse(actions=["scale", "cache_warm"], capacity=["cache_mb"]),
+        "cpu": ResourceResponse(actions=["scale"], capacity=["instances"]),
+        "memory": ResourceResponse(actions=["scale"], capacity=["instances"]),
+        "disk": ResourceResponse(actions=[NOTIFY]),  # no automatic remedy
+        "offline": ResourceResponse(actions=[NOTIFY]),  # no automatic remedy
+    }
 
 
 def _default_definitions() -> dict[str, ActionDefinition]:
@@ -143,4 +174,24 @@ class ActionsConfig(Strict):
     allowed_executables: list[str] = Field(default_factory=list)
     definitions: dict[str, ActionDefinition] = Field(default_factory=_default_definitions)
     strategies: dict[Strategy, list[str]] = Field(default_factory=_default_strategies)
+    # The resources named here replace their defaults; the others keep theirs.
+    resources: dict[Resource, ResourceResponse] = Field(default_factory=_default_resources)
     capacity: CapacityConfig = Field(default_factory=CapacityConfig)
+
+    @field_validator("resources", mode="after")
+    @classmethod
+    def _over_defaults(cls, value: dict[Resource, ResourceResponse]) -> dict[Resource, ResourceResponse]:
+        return {**_default_resources(), **value}
+
+    def kind(self, name: str) -> str:
+        """The type of the action `name` (a builtin's type is its name)."""
+        definition = self.definitions.get(name)
+        return definition.type if definition is not None else name
+
+    def response_to(self, resource: str) -> ResourceResponse | None:
+        """The response to alerts whose `resource` label is `resource`; None outside the contract."""
+        return next((r for name, r in self.resources.items() if name == resource), None)
+
+    def known(self, name: str) -> bool:
+        """Whether `name` can be used in a strategy: a definition or a builtin."""
+        return name in self.definitions or name in BUILTIN_ACTIONS

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from wedwatch.config._base import OPERATIONS, Seconds, Strict
-from wedwatch.config.actions import BUILTIN_ACTIONS, ActionsConfig
+from wedwatch.config.actions import BUILTIN_ACTIONS, NOTIFY, ActionsConfig
 from wedwatch.config.calendar import CalendarConfig
 from wedwatch.config.forecast import ForecastSettings
 from wedwatch.config.operations import (
@@ -229,6 +229,13 @@ class Config(Strict):
                     raise ValueError(
                         f"actions.strategies.{strategy}: unknown action {name!r}; define it under actions.definitions"
                     )
+        # Resource responses may also say `notify`: every notify action defined (log when none).
+        for resource, response in self.actions.resources.items():
+            for key, names in (("actions", response.actions), ("down", response.down)):
+                for name in names:
+                    if not self.actions.known(name) and name != NOTIFY:
+                        raise ValueError(
+                            f"actions.resources.{resource}.{key}: unknown action {name!r}; define it under "
+                            f"actions.definitions (or say {NOTIFY!r} for every notify action)"
+                        )
         return self
-
-

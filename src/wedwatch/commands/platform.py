@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 
 from pydantic import SecretStr
 
@@ -15,7 +16,16 @@ from wedwatch.errors import ConfigError
 from wedwatch.platform import DEFAULT_API_KEY, DIALECTS, PlatformSettings, create_app
 from wedwatch.web import parse_listen_address, serve
 
-__all__ = ["HELP", "add_arguments", "run", "DEFAULT_ADDRESS", "TOKEN_ENV", "API_KEY_ENV"]
+__all__ = [
+    "HELP",
+    "add_arguments",
+    "run",
+    "parse_duration",
+    "DEFAULT_ADDRESS",
+    "TOKEN_ENV",
+    "API_KEY_ENV",
+    "CACHE_URL_ENV",
+]
 
 HELP = "serve a stand-in of the wedding platform's API, with fault injection"
 
@@ -23,6 +33,11 @@ DEFAULT_ADDRESS = "127.0.0.1:8085"
 TOKEN_ENV = "WEDWATCH_PLATFORM_ADMIN_TOKEN"
 # The supabase dialect's `apikey` (and bearer token); unset, the documented local key.
 API_KEY_ENV = "WEDWATCH_PLATFORM_API_KEY"
+# The cache's Redis URL (it may carry a password, so the environment is the place for it).
+CACHE_URL_ENV = "WEDWATCH_PLATFORM_CACHE_URL"
+_DEFAULT_TTL = "5m"
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 log = logging.getLogger("wedwatch.platform")
 
@@ -61,11 +76,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             f"key from env {API_KEY_ENV}, default {DEFAULT_API_KEY!r}) (default {DIALECTS[0]})"
         ),
     )
+    parser.add_argument(
+        "--cache.url",
+        dest="cache_url",
+        metavar="URL",
+        default=os.environ.get(CACHE_URL_ENV) or None,
+        help=(
+            "keep guest lists and mobile summaries in this Redis (redis://HOST:PORT/DB); a cold read pays the "
+            f"simulated database cost, a hit does not; a Redis that fails makes reads uncached (env {CACHE_URL_ENV}; "
+            "default: no cache)"
+        ),
+    )
+    parser.add_argument(
+        "--cache.ttl",
+        dest="cache_ttl",
+        metavar="DURATION",
+        type=parse_duration,
+        default=parse_duration(_DEFAULT_TTL),
+        help=f"how long a cached entry lives, e.g. 300s, 5m, 1h (default {_DEFAULT_TTL})",
+    )
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of a Prometheus-style duration (`300s`, `5m`, `1h30m`) or of a plain number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        if seconds <= 0:
+            raise argparse.ArgumentTypeError(f"duration {text!r} must be positive")
+        return seconds
+    if not text or _DURATION.sub("", text):
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (expected e.g. 300s, 5m, 1h30m)")
+    seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"duration {text!r} must be positive")
+    return seconds
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the calendar and serve it; 0 after a clean shutdown. The admin token and API key come from the environment."""
     parse_listen_address(args.listen_address)  # a typo fails before the calendar is read
+    if args.cache_url and not args.cache_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("expected redis://HOST:PORT/DB, rediss://… or unix://…", field="--cache.url")
     calendar = _calendar(args)
     for error in calendar.errors:
         log.warning("%s: skipped %s", calendar.source, error)
@@ -76,9 +130,13 @@ def run(args: argparse.Namespace) -> int:
         admin_token=SecretStr(token) if token else None,
         dialect=args.dialect,
         api_key=SecretStr(api_key),
+        cache_url=SecretStr(args.cache_url) if args.cache_url else None,
+        cache_ttl_seconds=args.cache_ttl,
     )
     app = create_app(calendar.weddings, settings=settings)
     log.info("platform serving %d weddings from %s", len(calendar.weddings), calendar.source)
+    if args.cache_url:
+        log.info("platform caching guest lists and mobile summaries for %gs", args.cache_ttl)
     if args.dialect == "supabase" and api_key == DEFAULT_API_KEY:
         log.warning("supabase dialect with the documented local API key; set %s to choose one", API_KEY_ENV)
     asyncio.run(serve(app, args.listen_address, name="platform"))

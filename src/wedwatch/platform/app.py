@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from wedwatch.calendar import Wedding
-from wedwatch.platform import admin, guests, mobile, photos, status, supabase, timeline, vendors
+from wedwatch.platform import admin, guests, mobile, offline, photos, status, supabase, timeline, vendors, warm
 from wedwatch.platform.admin import admin_auth_middleware
+from wedwatch.platform.cache import CACHE, REGISTRY, open_cache
 from wedwatch.platform.faults import FAULTS, FaultTable
 from wedwatch.platform.guests import GUESTS, GuestBook
 from wedwatch.platform.http import error_middleware
+from wedwatch.platform.offline import OFFLINE, OfflineBundles
 from wedwatch.platform.photos import PHOTOS, PhotoStore
 from wedwatch.platform.settings import PlatformSettings
 from wedwatch.platform.state import CLOCK, SETTINGS, WEDDINGS, Clock, utc_now
@@ -34,6 +37,13 @@ async def list_weddings(request: web.Request) -> web.StreamResponse:
 async def healthy(request: web.Request) -> web.StreamResponse:
     """Liveness, as Prometheus answers it."""
     return web.Response(text="wedwatch platform is Healthy.\n")
+
+
+@_common.get("/metrics")
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """The stand-in's own metrics: the cache's hits, misses and errors when it runs with one."""
+    body = generate_latest(request.app[REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def create_app(
@@ -64,6 +74,17 @@ def create_app(
         delivery_seconds=settings.notification_delivery_seconds,
         max_per_wedding=settings.notification_max_per_wedding,
     )
+    app[OFFLINE] = OfflineBundles()
+    app[REGISTRY] = registry = CollectorRegistry()
+    cache = app[CACHE] = open_cache(settings, registry) if settings.cache_url is not None else None
+    if cache is not None:
+
+        async def cache_lifetime(_: web.Application) -> AsyncIterator[None]:
+            await cache.ping()  # a Redis that is down at start is logged, not fatal: reads go uncached
+            yield
+            await cache.close()
+
+        app.cleanup_ctx.append(cache_lifetime)
     app.add_routes(_common)
     app.add_routes(admin.routes)
     if settings.dialect == "supabase":
@@ -76,7 +97,9 @@ def create_app(
             timeline.routes,
             vendors.routes,
             mobile.routes,
+            offline.routes,
             status.routes,
+            warm.routes,
         ):
             app.add_routes(module_routes)
 

@@ -9,7 +9,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -41,6 +41,8 @@ class FaultSpec(BaseModel):
     # Only for critical_path: what the live status reports while the fault is active.
     milestone_delay_seconds: float = Field(default=0.0, ge=0, le=86400)
     open_incidents: int = Field(default=0, ge=0, le=1000)
+    # Only for mobile: the offline bundle's manifest is `missing` (404) or `stale` (three days old).
+    offline: Literal["missing", "stale"] | None = None
 
     @field_validator("operation")
     @classmethod
@@ -55,6 +57,13 @@ class FaultSpec(BaseModel):
         # Fields validate in declaration order, so `operation` is known here when it was valid.
         if value and info.data.get("operation") not in (None, "critical_path"):
             raise ValueError("applies to operation critical_path only")
+        return value
+
+    @field_validator("offline")
+    @classmethod
+    def _mobile_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("operation") not in (None, "mobile"):
+            raise ValueError("applies to operation mobile only")
         return value
 
 

@@ -54,6 +54,16 @@ class PlatformSettings(BaseModel):
 
     max_faults: _Count = 256
 
+    # The cache (`--cache.url redis://HOST:PORT/DB`): guest lists and mobile summaries kept in Redis.
+    # Unset, every read pays the simulated database cost, as before the cache existed.
+    cache_url: SecretStr | None = None
+    cache_ttl_seconds: Annotated[float, Field(gt=0, le=30 * 86400)] = 300.0
+    # Each Redis command's bound (connect and read): a Redis that stops answering costs a read this much.
+    cache_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
+    # After a failed command the cache is bypassed this long before Redis is tried again (reconnect),
+    # so that a dead Redis costs one failed command per interval instead of one per request.
+    cache_retry_seconds: Annotated[float, Field(ge=0, le=3600)] = 1.0
+
     @model_validator(mode="after")
     def _delivered_after_sent(self) -> PlatformSettings:
         if self.notification_delivery_seconds < self.notification_sent_seconds:

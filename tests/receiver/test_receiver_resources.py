@@ -3,14 +3,19 @@ only the named capacity, and a database alert through the real receiver on both 
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from receiver_support import AUTH, MakeConfig, MakeReceiver, Target, alert, fixture, notification
 
 from wedwatch.config import load_config
+from wedwatch.config.actions import CapacityConfig
 from wedwatch.errors import ConfigError
+from wedwatch.receiver.sizing import size_capacity
 
 
 def _load(tmp_path: Path, actions: dict[str, Any]) -> None:
@@ -53,3 +58,69 @@ def test_resource_responses_accept_definitions_builtins_and_notify(tmp_path: Pat
                           "offline": {"actions": []}},
         },
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("strategy", "resources", "expected"),
+    [
+        ("urgent", (), {"db_connections": 65.0, "cache_mb": 706.0, "instances": 5.0}),  # 180 guests; all: as before
+        ("urgent", ("db_connections",), {"db_connections": 65.0}),
+        ("standard", ("cache_mb",), {"cache_mb": 706.0}),
+        ("urgent", ("instances",), {"instances": 5.0}),
+        ("emergency", (), {"db_connections": 100.0, "cache_mb": 1024.0, "instances": 10.0}),
+        ("emergency", ("cache_mb",), {"cache_mb": 1024.0}),
+    ],
+)
+def test_sizing_names_only_the_resources_asked_for(
+    strategy: str, resources: tuple[str, ...], expected: dict[str, float]
+) -> None:
+    targets = size_capacity(180, strategy, CapacityConfig(), resources)
+    assert {c.resource: c.value for c in targets} == expected
+
+
+async def _post(client: Any, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post("/alerts", data=io.BytesIO(json.dumps(body).encode()),
+                                 headers={"Content-Type": "application/json", **AUTH})  # fmt: skip
+    assert response.status == 200
+    result: dict[str, Any] = await response.json()
+    return result
+
+
+async def test_database_connections_high_scales_only_db_connections(
+    make_config: MakeConfig, make_receiver: MakeReceiver, target: Target
+) -> None:
+    # w-123 is in its ceremony window: the rule already fired `high` at the live threshold (80 %),
+    # so the receiver does not raise it again: urgent, not emergency.
+    client, receiver = await make_receiver(make_config())
+    body = await _post(client, fixture("database-connections-high"))
+    assert body["incidents_created"] == 1
+    assert receiver.worker is not None and receiver.store is not None
+    assert await receiver.worker.tick() == 1  # scale; `log` was recorded done at decision
+    assert [p for p, _ in target.requests] == ["/scale"]
+    # Sized by the live wedding's 180 guests: 20 + 180 / 4 connections.
+    assert target.hits("/scale")[0]["capacity"] == {"db_connections": 65.0}
+    assert target.hits("/scale")[0]["strategy"] == "urgent"
+
+    responses = (await (await client.get("/api/v1/responses", headers=AUTH)).json())["data"]
+    assert [(r["strategy"], r["severity"]) for r in responses] == [("urgent", "high")]
+    assert responses[0]["details"]["capacity"] == ["db_connections"]
+    actions = {a["action"]: a for a in responses[0]["actions"]}
+    assert (actions["scale"]["status"], actions["log"]["status"]) == ("done", "done")
+    assert actions["scale"]["result"]["capacity"] == {"db_connections": 65.0}
+    rows = await receiver.store.list_optimizations()
+    assert [(r["kind"], r["resource"], r["after_value"]) for r in rows] == [("scale", "db_connections", 65.0)]
+
+
+async def test_a_database_scale_does_not_hold_back_a_cache_scale(
+    make_config: MakeConfig, make_receiver: MakeReceiver, target: Target
+) -> None:
+    # Both platform-wide, within the cooldown: the cooldown is per resource, not per "platform".
+    client, receiver = await make_receiver(make_config(actions={"cooldown_seconds": 300}))
+    await _post(client, fixture("database-connections-high"))
+    cache = {"alertname": "WedwatchCacheEvictions", "resource": "cache", "signal": "evictions", "severity": "high",
+             "job": "redis", "instance": "127.0.0.1:9121"}  # fmt: skip
+    await _post(client, notification(alert("c4c4e0f1a2b3c4d5", labels=cache), group="cache"))
+    assert receiver.worker is not None
+    await receiver.worker.tick()
+    assert [hit["capacity"] for hit in target.hits("/scale")] == [{"db_connections": 65.0}, {"cache_mb": 706.0}]
+    assert [hit["wedding_id"] for hit in target.hits("/warm")] == ["w-123"]  # the live wedding's caches

@@ -67,8 +67,10 @@ def action_key(alert: Alert, action: str) -> str:
 
 
 def action_target(decision: Decision) -> str:
-    """What the action acts on, for the per-target cooldown."""
-    return decision.wedding_id or "platform"
+    """What the action acts on, for the per-target cooldown (a resource alert's resource: a database
+    scale does not hold back a cache scale)."""
+    target = decision.wedding_id or "platform"
+    return f"{target}/{decision.resource}" if decision.resource else target
 
 
 @dataclass(slots=True)
@@ -104,6 +106,8 @@ def _params(alert: Alert, decision: Decision, incident_id: int, live_weddings: l
         "summary": alert.annotations.get("summary", ""),
         "runbook_url": alert.annotations.get("runbook_url", ""),
         "labels": dict(alert.labels),
+        # What `scale` sizes, when the decision names it (a resource alert); absent: all.
+        **({"capacity": list(decision.capacity)} if decision.capacity else {}),
     }
 
 

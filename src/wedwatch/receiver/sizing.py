@@ -1,9 +1,14 @@
 """Capacity for a response: pure sizing within the configured bounds (the seed's 20-100 DB
-connections, 256 MB-1 GB cache, 2-10 instances)."""
+connections, 256 MB-1 GB cache, 2-10 instances).
+
+A resource alert's response names what it sizes (`Decision.capacity`: a database alert only
+`db_connections`); everything else, emergencies included, sizes all three.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from wedwatch.config.actions import CapacityBounds, CapacityConfig
@@ -31,21 +36,24 @@ def _clamp(wanted: float, bounds: CapacityBounds) -> tuple[float, bool]:
     return value, wanted > bounds.max
 
 
-def size_capacity(guests: int, strategy: str, bounds: CapacityConfig) -> list[Capacity]:
-    """Targets for a response: the upper bounds in an emergency, else sized by the guest count."""
+def size_capacity(
+    guests: int, strategy: str, bounds: CapacityConfig, resources: Collection[str] = ()
+) -> list[Capacity]:
+    """Targets for a response: the upper bounds in an emergency, else sized by guests; only `resources` (empty: all)."""
     if strategy == "emergency":
-        return [
+        targets = [
             Capacity("db_connections", bounds.db_connections.max, False),
             Capacity("cache_mb", bounds.cache_mb.max, False),
             Capacity("instances", bounds.instances.max, False),
         ]
-    wanted = {
-        "db_connections": bounds.db_connections.min + math.ceil(guests / GUESTS_PER_DB_CONNECTION),
-        "cache_mb": bounds.cache_mb.min + math.ceil(guests * CACHE_MB_PER_GUEST),
-        "instances": bounds.instances.min + math.ceil(guests / GUESTS_PER_INSTANCE),
-    }
-    out = []
-    for resource, value in wanted.items():
-        clamped, capped = _clamp(float(value), getattr(bounds, resource))
-        out.append(Capacity(resource, clamped, capped))
-    return out
+    else:
+        wanted = {
+            "db_connections": bounds.db_connections.min + math.ceil(guests / GUESTS_PER_DB_CONNECTION),
+            "cache_mb": bounds.cache_mb.min + math.ceil(guests * CACHE_MB_PER_GUEST),
+            "instances": bounds.instances.min + math.ceil(guests / GUESTS_PER_INSTANCE),
+        }
+        targets = []
+        for resource, value in wanted.items():
+            clamped, capped = _clamp(float(value), getattr(bounds, resource))
+            targets.append(Capacity(resource, clamped, capped))
+    return [c for c in targets if not resources or c.resource in resources]

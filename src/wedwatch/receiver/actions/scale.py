@@ -1,4 +1,8 @@
-"""scale: ask for capacity within the bounds; recorded in optimization_results, sent when a URL is set."""
+"""scale: ask for capacity within the bounds; recorded in optimization_results, sent when a URL is set.
+
+Only the resources the decision named (`capacity` in the params: a database alert sizes
+`db_connections` alone) are sized, sent and recorded; none named sizes all three.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ async def run(ctx: ActionContext) -> ActionResult:
         # A step of the forecaster's plan (forecast.mode: act): its targets are already sized.
         targets = [Capacity(r, float(v), bool(p.get("capped"))) for r, v in planned.items() if v is not None]
     else:
-        targets = size_capacity(int(p.get("guests") or 0), str(p.get("strategy")), ctx.config.actions.capacity)
+        named = p.get("capacity")
+        only = [str(r) for r in named] if isinstance(named, list) else []
+        targets = size_capacity(int(p.get("guests") or 0), str(p.get("strategy")), ctx.config.actions.capacity, only)
     body = {
         "wedding_id": p.get("wedding_id"),
         "strategy": p.get("strategy"),

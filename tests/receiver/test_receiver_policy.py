@@ -172,6 +172,22 @@ def test_resource_alert(
     assert d.details()["capacity"] == list(capacity)
 
 
+@pytest.mark.parametrize(
+    ("severity", "instant", "strategy", "live"),
+    [
+        ("high", LIVE, "urgent", True),  # the rule's live severity; not raised to an emergency
+        ("medium", QUIET, "standard", False),
+        ("medium", "2027-09-03T18:00:00", "standard", False),  # w-akl is live, not the alert's wedding
+    ],
+)
+def test_offline_capability_is_judged_by_its_own_wedding(severity: str, instant: str, strategy: str, live: bool) -> None:
+    labels = {"alertname": "WedwatchOfflineCapabilityLost", "resource": "offline", "signal": "offline",
+              "severity": severity, "wedding_id": "w-ldn", "operation": "mobile"}  # fmt: skip
+    d = decide(labels, statuses_at(instant), PAGED)
+    assert (d.escalated_severity, d.strategy, d.live, d.wedding_id) == (severity, strategy, live, "w-ldn")
+    assert (d.actions, d.capacity) == (("page", "log"), ())
+
+
 def test_resource_alert_reasons_say_why_it_was_not_raised() -> None:
     labels = {"alertname": "WedwatchDatabaseConnectionsHigh", "resource": "database", "signal": "saturation",
               "severity": "high"}  # fmt: skip

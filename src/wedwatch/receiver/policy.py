@@ -7,12 +7,13 @@ critical while live -> emergency; critical or high -> urgent; medium -> standard
 Flapping alerts (too many starts in the flap window) only notify, whatever their strategy.
 
 System and resource alerts (a `resource` label: database, cache, cpu, memory, disk, offline; a
-`signal`: saturation, evictions, hit_ratio, down, offline) are platform-wide and are NOT raised
-while live: their rules already lower every used-ratio threshold by 10 points while any wedding is
-live, so the same load arrives one severity higher on the day. Raising it again here would count
-the day twice (75 % connections used while live is medium by the rule; raised, it would be high,
-two levels above the quiet day's nothing). A critical one while live is still an emergency, and
-runs the emergency strategy's own actions (all capacity to the upper bounds).
+`signal`: saturation, evictions, hit_ratio, down, offline) are NOT raised while live: their rules
+already fire one severity higher on the day (used-ratio thresholds 10 points lower while any wedding
+is live; evictions, hit ratio and a wedding's offline capability medium, high while live). Raising
+it again here would count the day twice (75 % connections used while live is medium by the rule;
+raised, it would be high, two levels above the quiet day's nothing). They are platform-wide (any
+wedding live), but for offline capability, which names its wedding. A critical one while live is
+still an emergency, and runs the emergency strategy's own actions (all capacity to the upper bounds).
 For urgent and standard, `actions.resources` replaces the strategy's remedies: a database alert
 scales `db_connections` only, a cache alert scales `cache_mb` and warms caches, cpu and memory
 scale `instances`, disk and offline only notify; a dependency down (`signal="down"`) notifies,

@@ -51,7 +51,7 @@ EXPECTED = [
     ('no steps', 'operations.rsvp.steps', 'an operation that is not built in needs steps'),
     ('duplicate name', 'operations.rsvp.steps[1] (load).name', "'load' names an earlier step too"),
     ('bad name', 'operations.rsvp.steps[0].name', "String should match pattern '^[a-z][a-z0-9_]*$' (got 'Load')"),
-    ('two checks', 'operations.rsvp.steps[0] (load).expect.assert[0]', 'an assertion takes exactly one of count, equals, not_equals, less_than, greater_than, matches, exists (got equals and exists)'),
+    ('two checks', 'operations.rsvp.steps[0] (load).expect.assert[0]', 'an assertion takes exactly one of count, equals, not_equals, less_than, greater_than, matches, exists, max_age_seconds (got equals and exists)'),
     ('bad regex', 'operations.rsvp.steps[0] (load).expect.assert[0].matches', "invalid regular expression '([': unterminated character set at position 1"),
     ('bad capture', 'operations.rsvp.steps[0] (load).capture.photo', "invalid JSONPath 'Key': it must start with $"),
     ('record elsewhere', 'operations.rsvp.steps[0] (load).record', 'only the critical_path operation records readings'),

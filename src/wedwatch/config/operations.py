@@ -163,15 +163,36 @@ class VendorNotificationConfig(PollingConfig):
 
 
 class MobileConfig(OperationConfig):
-    """mobile: the user agent the probe presents."""
+    """mobile: the user agent the probe presents, and the offline bundle check (a non-critical step)."""
 
     user_agent: str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) wedwatch-probe"
+    # The `offline` step: the offline bundle's manifest must be present, list files and be fresh.
+    offline: bool = True
+    offline_url: str | None = None
+    offline_max_age_seconds: Seconds = 86400.0
     builtin: ClassVar[str | None] = "mobile"
-    preset_options: ClassVar[tuple[str, ...]] = ("url", "user_agent")
+    preset_options: ClassVar[tuple[str, ...]] = (
+        "url",
+        "user_agent",
+        "offline",
+        "offline_url",
+        "offline_max_age_seconds",
+    )
 
     def _adjust(self, document: dict[str, Any]) -> dict[str, Any]:
         adjusted = super()._adjust(document)
-        adjusted["steps"][0]["request"]["headers"]["User-Agent"] = self.user_agent
+        # A mobile probe re-targeted with `url` at another platform checks an offline manifest only
+        # when told where it is: the preset's path is the stand-in's, and guessing would alert falsely.
+        if not self.offline or (self.url is not None and self.offline_url is None):
+            adjusted["steps"] = [s for s in adjusted["steps"] if s["name"] != "offline"]
+        for step in adjusted["steps"]:
+            step["request"]["headers"]["User-Agent"] = self.user_agent
+            if step["name"] == "offline":
+                if self.offline_url is not None:
+                    step["request"]["url"] = self.offline_url
+                for assertion in step["expect"]["assert"]:
+                    if "max_age_seconds" in assertion:
+                        assertion["max_age_seconds"] = self.offline_max_age_seconds
         return adjusted
 
 

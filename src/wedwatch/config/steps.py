@@ -45,7 +45,8 @@ RECORD_READINGS = {
     "open_incidents": "open_incidents",
     "incident_response_seconds": "incident_response_seconds",
 }
-_CHECKS = ("count", "equals", "not_equals", "less_than", "greater_than", "matches", "exists")
+_CHECKS = ("count", "equals", "not_equals", "less_than", "greater_than", "matches", "exists", "max_age_seconds")
+_NUMERIC_CHECKS = ("count", "less_than", "greater_than", "max_age_seconds")
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -73,6 +74,8 @@ class Assertion(Strict):
     greater_than: float | str | None = None
     matches: str | None = None
     exists: bool | None = None
+    # The first node is a time (RFC 3339, or Unix seconds) no older than this many seconds when checked.
+    max_age_seconds: float | str | None = None
 
     _check_path = field_validator("path")(classmethod(lambda cls, v: _path(v)))
 
@@ -93,7 +96,7 @@ class Assertion(Strict):
             shown = " and ".join(given) if given else "none"
             raise ValueError(f"an assertion takes exactly one of {', '.join(_CHECKS)} (got {shown})")
         expected = self.expected
-        if given[0] in ("count", "less_than", "greater_than") and isinstance(expected, str):
+        if given[0] in _NUMERIC_CHECKS and isinstance(expected, str):
             if not parse_template(expected).names and not _is_number(expected):
                 raise ValueError(f"{given[0]}: {expected!r} is neither a number nor a template")
         return self
@@ -193,6 +196,9 @@ class Step(Strict):
     capture: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str] = Field(default_factory=dict)
     until: Until | None = None
     record: dict[Literal[tuple(RECORD_READINGS)], str] | None = None  # type: ignore[valid-type]
+    # false: the step's failure is reported (wedwatch_probe_step_success 0) but does not fail the
+    # probe, and its time is not part of the probe's duration once no critical step follows it.
+    critical: bool = True
 
     @field_validator("capture", "record")
     @classmethod
@@ -214,6 +220,8 @@ class Step(Strict):
             raise ValueError("expect.status: only a request step has a status")
         if self.until is not None and self.request is None:
             raise ValueError("until: only a request step repeats (a wait already waits for its message)")
+        if not self.critical and self.request is None:
+            raise ValueError("critical: only a request step may be non-critical (a socket's steps depend on each other)")
         return self
 
     @property
@@ -266,7 +274,13 @@ def check_scopes(steps: list[Step], cleanup: list[Step], *, records: bool = Fals
                     raise ValueError(
                         f"{where}.wait.socket: no earlier step opens socket {step.wait.socket!r} (opened: {opened})"
                     )
-            known |= set(step.capture)
+            # A non-critical step may fail and capture nothing, so later steps cannot rely on its captures.
+            if step.critical:
+                known |= set(step.capture)
+            elif section == "cleanup":
+                raise ValueError(f"{where}.critical: a cleanup step never fails the probe anyway")
+    if steps and not any(step.critical for step in steps):
+        raise ValueError("steps: at least one step must be critical (otherwise the probe could never fail)")
 
 
 def _templates(step: Step) -> list[tuple[str, frozenset[str]]]:

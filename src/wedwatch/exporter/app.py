@@ -141,6 +141,9 @@ async def _probe(request: web.Request) -> web.Response:
         "# HELP probe_step_duration_seconds Duration of each step.\n# TYPE probe_step_duration_seconds gauge\n",
         *(f'probe_step_duration_seconds{{{labels},step="{k}"}} {v!r}\n' for k, v in result.steps.items()),
     ]
+    if result.step_success:
+        out.append("# HELP probe_step_success Whether each step passed.\n# TYPE probe_step_success gauge\n")
+        out.extend(f'probe_step_success{{{labels},step="{k}"}} {int(v)}\n' for k, v in result.step_success.items())
     if not debug:
         return web.Response(text="".join(out), content_type="text/plain", charset="utf-8")
     verdict = "succeeded" if result.success else f"failed ({result.reason}): {result.message}"

@@ -42,6 +42,12 @@ METRICS: tuple[MetricSpec, ...] = (
         (*_WO, "step"),
         "Duration of one step of the last probe: connect, tls, ttfb, transfer, propagation, delivery.",
     ),
+    MetricSpec(
+        "wedwatch_probe_step_success",
+        "gauge",
+        (*_WO, "step"),
+        "Whether one step of the last probe passed (tracked weddings).",
+    ),
     MetricSpec("wedwatch_probe_timestamp_seconds", "gauge", _WO, "Unix time the last probe ended (tracked weddings)."),
     MetricSpec(
         "wedwatch_operation_duration_seconds",

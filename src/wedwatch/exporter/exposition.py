@@ -29,6 +29,7 @@ _PER_WEDDING = (
     "wedwatch_probe_success",
     "wedwatch_probe_duration_seconds",
     "wedwatch_probe_step_duration_seconds",
+    "wedwatch_probe_step_success",
     "wedwatch_probe_timestamp_seconds",
     "wedwatch_wedding_info",
     "wedwatch_wedding_ceremony_timestamp_seconds",
@@ -123,6 +124,7 @@ def _collect(status: WeddingStatus, state: ExporterState, operations: Sequence[s
     duration_p, duration_v = prefixes["wedwatch_probe_duration_seconds"], values["wedwatch_probe_duration_seconds"]
     stamp_p, stamp_v = prefixes["wedwatch_probe_timestamp_seconds"], values["wedwatch_probe_timestamp_seconds"]
     steps_p, steps_v = prefixes["wedwatch_probe_step_duration_seconds"], values["wedwatch_probe_step_duration_seconds"]
+    passed_p, passed_v = prefixes["wedwatch_probe_step_success"], values["wedwatch_probe_step_success"]
     last_of = state.last
     for operation in operations:
         last = last_of.get((wid, operation))
@@ -138,6 +140,9 @@ def _collect(status: WeddingStatus, state: ExporterState, operations: Sequence[s
         for step, seconds in last.steps.items():
             steps_p.append(f'wedwatch_probe_step_duration_seconds{{{wo},step="{step}"}} ')
             steps_v.append(seconds)
+        for step, passed in last.step_success.items():
+            passed_p.append(f'wedwatch_probe_step_success{{{wo},step="{step}"}} ')
+            passed_v.append(1.0 if passed else 0.0)
     readings = state.critical.get(wid)
     if readings:
         expected, booked = readings.get("guests_expected", 0.0), readings.get("vendors_booked", 0.0)

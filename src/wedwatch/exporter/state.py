@@ -67,6 +67,7 @@ class LastProbe:
     timestamp: float
     reason: str | None
     steps: Mapping[str, float]
+    step_success: Mapping[str, bool] = field(default_factory=dict)
 
 
 class ExporterState:
@@ -112,7 +113,7 @@ class ExporterState:
         if status is None or not status.tracked:
             return
         self.last[(wedding_id, operation)] = LastProbe(
-            result.success, result.duration_seconds, timestamp, result.reason, result.steps
+            result.success, result.duration_seconds, timestamp, result.reason, result.steps, result.step_success
         )
         if operation == "critical_path" and result.success:
             self.critical[wedding_id] = {k: result.readings[k] for k in CRITICAL_PATH_READINGS if k in result.readings}

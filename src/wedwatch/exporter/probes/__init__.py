@@ -83,12 +83,14 @@ async def run_probe(ctx: ProbeContext) -> ProbeResult:
 
 async def _run(ctx: ProbeContext, plan: Plan, values: dict[str, object], sockets: Sockets) -> ProbeResult:
     try:
-        async with asyncio.timeout(ctx.config.timeout_seconds):
-            readings = await run_steps(ctx, plan, values, sockets)
-            took = ctx.elapsed()
+        async with asyncio.timeout(ctx.config.timeout_seconds) as deadline:
+            readings = await run_steps(ctx, plan, values, sockets, deadline)
+            # Non-critical steps after the last critical one are not part of the operation's time.
+            took = ctx.critical_elapsed if ctx.critical_elapsed is not None else ctx.elapsed()
             if ctx.debug:
-                ctx.log(f"succeeded in {took * 1000:.1f}ms")
-            return ProbeResult(True, took, steps=dict(ctx.steps), readings=readings)
+                failed = [name for name, ok in ctx.step_success.items() if not ok]
+                ctx.log(f"succeeded in {took * 1000:.1f}ms" + (f" (not critical, failed: {', '.join(failed)})" if failed else ""))
+            return ProbeResult(True, took, steps=dict(ctx.steps), readings=readings, step_success=dict(ctx.step_success))
     except ProbeFailure as exc:
         return _failed(ctx, exc.reason, str(exc))
     except TokenError as exc:  # the token endpoint is retried with backoff by the source, not per probe
@@ -128,4 +130,6 @@ def _classify(exc: aiohttp.ClientError) -> tuple[str, str]:
 
 def _failed(ctx: ProbeContext, reason: str, message: str) -> ProbeResult:
     ctx.log(f"failed ({reason}): {message}")
-    return ProbeResult(False, ctx.elapsed(), reason=reason, message=message, steps=dict(ctx.steps))
+    return ProbeResult(
+        False, ctx.elapsed(), reason=reason, message=message, steps=dict(ctx.steps), step_success=dict(ctx.step_success)
+    )

@@ -62,6 +62,9 @@ class ProbeResult:
     message: str = ""
     steps: Mapping[str, float] = field(default_factory=dict)
     readings: Mapping[str, float] = field(default_factory=dict)
+    # Whether each configured step that ran passed (operations of more than one step only: one
+    # request step's outcome is the probe's own).
+    step_success: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,10 @@ class ProbeContext:
     redact: tuple[str, ...] = ()
     log_lines: list[str] = field(default_factory=list)
     steps: dict[str, float] = field(default_factory=dict)
+    step_success: dict[str, bool] = field(default_factory=dict)
+    # Seconds from the start to the end of the last critical step that passed: the probe's duration,
+    # so that a non-critical step after it neither fails nor slows the probe.
+    critical_elapsed: float | None = None
     started: float = field(default_factory=time.perf_counter)
     # What a repeating step or a wait last found wanting; a timeout's message says it.
     waiting: str | None = None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from wedwatch.config.steps import Assertion
@@ -46,6 +48,8 @@ class Check:
                 return None
             return f"{self.path.text} selects nothing" if self.expected else f"{self.path.text} exists, expected it absent"
         node = self.path.first(document)
+        if self.check == "max_age_seconds":
+            return self._age_failure(node, values)
         if node is NOTHING:
             return f"{self.path.text} selects nothing, expected it to {self.check.replace('_', ' ')} {_shown(self._expected(values))}"
         expected = self._expected(values)
@@ -66,6 +70,21 @@ class Check:
         word = "less" if self.check == "less_than" else "greater"
         return None if holds else f"{self.path.text} is {_shown(node)}, expected {word} than {_shown(expected)}"
 
+    def _age_failure(self, node: Any, values: Mapping[str, Any]) -> str | None:
+        expected = self._expected(values)
+        bound = _number(expected)
+        if bound is None:
+            return f"{self.path.text}: the maximum age {_shown(expected)} is not a number of seconds"
+        if node is NOTHING:
+            return f"{self.path.text} selects nothing, expected a time at most {bound:g}s old"
+        instant = _instant(node)
+        if instant is None:
+            return f"{self.path.text} is {_shown(node)}, not an RFC 3339 time with an offset (or Unix seconds)"
+        age = time.time() - instant
+        if age <= bound:
+            return None
+        return f"{self.path.text} is {_shown(node)}, {age:.0f}s old, expected at most {bound:g}s"
+
     def count_failure(self, count: int, values: Mapping[str, Any]) -> str | None:
         """Judge a count the caller already made (the fast path counts without building the nodes)."""
         expected = self._expected(values)
@@ -81,7 +100,7 @@ def compile_check(assertion: Assertion) -> Check:
     if isinstance(expected, str) and assertion.check != "matches":
         template = parse_template(expected)
         value: Any = template if template.names else template.render({})
-        if assertion.check in ("count", "less_than", "greater_than") and not template.names:
+        if assertion.check in ("count", "less_than", "greater_than", "max_age_seconds") and not template.names:
             value = _number(value)
             if value is None:
                 raise ValueError(f"{assertion.check}: {expected!r} is not a number")
@@ -92,6 +111,20 @@ def compile_check(assertion: Assertion) -> Check:
         value = expected
     regex = re.compile(expected) if assertion.check == "matches" else None
     return Check(compile_path(assertion.path), assertion.check, value, regex)
+
+
+def _instant(node: Any) -> float | None:
+    """Unix seconds of an RFC 3339 time with an offset (or of a number of Unix seconds); None otherwise."""
+    if _is_number(node):
+        return float(node)
+    if not isinstance(node, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(node)
+    except ValueError:
+        return None
+    # A time without an offset could be any zone's: RFC 3339 requires one, and so does this check.
+    return parsed.timestamp() if parsed.tzinfo is not None else None
 
 
 def _is_number(value: Any) -> bool:

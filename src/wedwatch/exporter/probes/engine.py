@@ -30,26 +30,69 @@ Sockets = dict[str, aiohttp.ClientWebSocketResponse]
 _JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 
 
-async def run_steps(ctx: ProbeContext, plan: Plan, values: dict[str, Any], sockets: Sockets) -> dict[str, float]:
-    """Run the steps in order; the critical-path readings they recorded. Raises ProbeFailure."""
+async def run_steps(
+    ctx: ProbeContext, plan: Plan, values: dict[str, Any], sockets: Sockets, deadline: asyncio.Timeout | None = None
+) -> dict[str, float]:
+    """Run the steps in order; the critical-path readings they recorded. Raises ProbeFailure.
+
+    `deadline` is the run's timeout: a non-critical step runs under it too, but its expiry there
+    fails only that step (the step is given the deadline itself, and the run's is held off meanwhile).
+    """
     readings: dict[str, float] = {}
     if plan.single_request:  # most operations: no per-step bookkeeping
         await _request_step(ctx, plan.steps[0], values, readings, timed=True)
         return readings
     first_request = True
     for step in plan.steps:
+        assert step.name is not None  # every run step is named (check_scopes)
         started = time.perf_counter()
-        if step.kind == "request":
-            await _request_step(ctx, step, values, readings, timed=first_request)
-            first_request = False
-        elif step.kind == "websocket":
-            await _websocket_step(ctx, step, values, readings, sockets)
-        else:
-            assert step.socket is not None
-            await _wait_step(ctx, step, values, readings, sockets[step.socket])
-        if not plan.single_request and step.name is not None:
+        if not step.critical:
+            ctx.step_success[step.name] = await _optional_step(ctx, step, values, readings, deadline)
             ctx.steps[step.name] = time.perf_counter() - started
+            continue
+        try:
+            if step.kind == "request":
+                await _request_step(ctx, step, values, readings, timed=first_request)
+                first_request = False
+            elif step.kind == "websocket":
+                await _websocket_step(ctx, step, values, readings, sockets)
+            else:
+                assert step.socket is not None
+                await _wait_step(ctx, step, values, readings, sockets[step.socket])
+        except BaseException:  # a failure, the deadline or a cancellation: this step did not pass
+            ctx.step_success[step.name] = False
+            raise
+        ctx.steps[step.name] = time.perf_counter() - started
+        ctx.step_success[step.name] = True
+        ctx.critical_elapsed = ctx.elapsed()
     return readings
+
+
+async def _optional_step(
+    ctx: ProbeContext, step: StepPlan, values: dict[str, Any], readings: dict[str, float], deadline: asyncio.Timeout | None
+) -> bool:
+    """Run a non-critical request step; whether it passed (its failure is logged, never raised)."""
+    when = deadline.when() if deadline is not None else None
+    if deadline is not None:
+        deadline.reschedule(None)
+    try:
+        async with asyncio.timeout_at(when):
+            # Never the timed request: connect/ttfb/transfer describe the operation's critical path.
+            await _request_step(ctx, step, values, readings, timed=False)
+    except ProbeFailure as exc:
+        ctx.log(f"not critical, failed ({exc.reason}): {exc}")  # the message names the step
+        return False
+    except TimeoutError:
+        ctx.log(f"{step.label}: failed (timeout), not critical: no answer before the run's deadline")
+        return False
+    except aiohttp.ClientError as exc:
+        ctx.log(f"{step.label}: failed, not critical: {type(exc).__name__}: {exc}")
+        return False
+    finally:
+        if deadline is not None:
+            # Past already, the run's deadline fires at the next await: a later critical step times out.
+            deadline.reschedule(when)
+    return True
 
 
 async def run_cleanup(ctx: ProbeContext, plan: Plan, values: dict[str, Any]) -> None:

@@ -38,6 +38,8 @@ class StepPlan:
     send: tuple[JsonTemplate, ...]
     # Counting a list is the only use of the body: count it without building it.
     count_only: Check | None
+    # False: a failure is the step's own (wedwatch_probe_step_success 0), not the probe's.
+    critical: bool = True
 
     @property
     def names(self) -> frozenset[str]:
@@ -98,6 +100,7 @@ def _step(section: str, index: int, step: Step) -> StepPlan:
         socket=websocket.socket if websocket else step.wait.socket if step.wait else None,
         send=tuple(parse_json_template(m) for m in websocket.send) if websocket else (),
         count_only=count_only,
+        critical=step.critical,
     )
 
 

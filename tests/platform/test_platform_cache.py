@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from platform_fakes import FAST, Client, MakeClient
+from platform_fakes import CALENDAR, FAST, Client, MakeClient, calendar_weddings
 from platform_redis import RedisServer, redis_server
+from ports import free_port
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from redis import asyncio as aioredis
 
 from wedwatch.calendar import Wedding
+from wedwatch.cli import main
 from wedwatch.commands.platform import parse_duration
 from wedwatch.platform import PlatformSettings
 from wedwatch.platform.cache import guest_list_key, summary_key
@@ -236,3 +244,73 @@ def test_cache_ttl_durations(text: str, seconds: float) -> None:
 def test_bad_cache_ttl_durations(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         parse_duration(text)
+
+
+def _http(url: str, data: bytes | None = None) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    request = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, response.read()
+
+
+def test_the_command_caches_with_the_flags(tmp_path: Path, redis: RedisServer) -> None:
+    calendar = tmp_path / "weddings.json"
+    calendar.write_text(json.dumps({"weddings": CALENDAR}))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    argv = ["platform", "--calendar.file", str(calendar), "--web.listen-address", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wedwatch", *argv, "--cache.url", redis.url, "--cache.ttl", "90s"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, "the platform exited"
+            try:
+                if _http(base + "/-/healthy")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the platform did not become healthy within 15s"
+            time.sleep(0.05)
+        assert _http(base + "/api/cache/warm", json.dumps({"wedding_id": "w-large"}).encode())[0] == 200
+        assert _http(base + GUESTS.format("w-large"))[0] == 200
+        samples = {
+            (s.name, s.labels.get("kind", "")): s.value
+            for family in text_string_to_metric_families(_http(base + "/metrics")[1].decode())
+            for s in family.samples
+        }
+        assert samples[("platform_cache_hits_total", "guest_list")] == 1
+        assert samples[("platform_cache_writes_total", "guest_list")] == 1
+        with socket.create_connection(("127.0.0.1", redis.port), timeout=5) as sock:
+            sock.sendall(f"PTTL {guest_list_key(calendar_weddings()[1], seed=0)}\r\n".encode())
+            pttl = int(sock.recv(64).decode().strip().lstrip(":"))
+        assert 0 < pttl <= 90_000
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            err = process.communicate(timeout=15)[1]
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0, err
+    assert "caching guest lists and mobile summaries for 90s" in err
+    assert redis.url not in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--cache.url", "http://127.0.0.1:6379"], "--cache.url: expected redis://"),
+        (["--cache.ttl", "soon"], "invalid duration"),
+    ],
+)
+def test_bad_cache_flags_exit_2(
+    tmp_path: Path, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calendar = tmp_path / "weddings.json"
+    calendar.write_text(json.dumps({"weddings": CALENDAR}))
+    assert main(["platform", "--calendar.file", str(calendar), "--web.listen-address", "127.0.0.1:1", *flags]) == 2
+    assert message in capsys.readouterr().err

@@ -261,15 +261,13 @@ async def _decided(
         rows = [
             ActionRow(incident_id, name, action_key(d.alert, name), params, now, target) for name in decision.actions
         ]
-        only_logs = all(_kind(actions, row.action) == "log" for row in rows)
+        only_logs = all(actions.kind(row.action) == "log" for row in rows)
         for row in rows:
-            if _kind(actions, row.action) == "log":
+            if actions.kind(row.action) == "log":
                 logs.append((row, only_logs))
             else:
                 queued.append(row)
-        result.capacity_asked = result.capacity_asked or any(
-            _kind(actions, name) == "scale" for name in decision.actions
-        )
+        result.capacity_asked = result.capacity_asked or any(actions.kind(name) == "scale" for name in decision.actions)
         if decision.strategy == "emergency" and emergency is None:
             emergency = (d, incident_id)
     finished = await log_actions.record(store, tx, logs, actions)
@@ -312,11 +310,6 @@ async def _ended(
     for row in closed:
         if row is not None:
             result.resolved.append((str(row["strategy"]), row["resolution_seconds"]))
-
-
-def _kind(actions: ActionsConfig, name: str) -> str:
-    definition = actions.definitions.get(name)
-    return definition.type if definition is not None else name
 
 
 def _outcome(response: Row) -> str:

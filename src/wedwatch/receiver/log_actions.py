@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from wedwatch.config.actions import ActionsConfig
 from wedwatch.receiver.actions import log as log_action
-from wedwatch.receiver.gate import Claim, admit
+from wedwatch.receiver.gate import Claim, Verdict, admit
 from wedwatch.store import Store
 from wedwatch.store.outbox import FinishedAction
 from wedwatch.store.records import ActionRow
@@ -30,9 +30,14 @@ async def record(
     # A `log` is free (no budget, no cooldown): only the switches and dry run can hold it back,
     # and those are the same for every row of the notification.
     automation = await store.get_automation(tx=tx)
+    verdicts: dict[str, Verdict] = {}  # by action name: neither target nor budget changes a `log`'s verdict
     finished: list[FinishedAction] = []
     for row, only in logs:
-        verdict = admit(Claim(row.action, 1, row.target, False), actions, automation, spent=0)
+        verdict = verdicts.get(row.action)
+        if verdict is None:
+            verdict = verdicts[row.action] = admit(
+                Claim(row.action, 1, row.target, False), actions, automation, spent=0
+            )
         if verdict.run:
             finished.append(FinishedAction(row, "done", log_action.RESULT, completes_response=only))
         else:

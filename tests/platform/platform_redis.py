@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -68,11 +69,22 @@ class RedisServer:
         self.stop()
         pytest.fail(f"redis-server did not answer PING within {_START_SECONDS:g}s")
 
+    def pause(self) -> None:
+        """SIGSTOP: Redis keeps its connections open but answers nothing (a hung dependency)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after pause()."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Stop it (SIGTERM, then SIGKILL if it lingers) and wait until the port refuses connections."""
         process, self._process = self._process, None
         if process is None:
             return
+        process.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
         process.terminate()
         try:
             process.wait(_STOP_SECONDS)

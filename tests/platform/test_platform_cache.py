@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from platform_fakes import CALENDAR, FAST, Client, MakeClient, calendar_weddings
 from platform_redis import RedisServer, redis_server
@@ -217,6 +218,24 @@ async def test_redis_stopped_mid_run_degrades_and_recovers(make_client: MakeClie
 
     await _until(hits_again, "no cache hit after Redis came back")
     assert (await metrics(client))[("platform_cache_up", "")] == 1
+
+
+async def test_a_hung_redis_costs_at_most_the_cache_timeout(make_client: MakeClient, redis: RedisServer) -> None:
+    client = await make_client(settings=cached(redis, cache_timeout_seconds=0.3, cache_retry_seconds=30))
+    path = GUESTS.format("w-large")
+    _, expected = await timed_get(client, path)
+    redis.pause()
+    try:
+        # The first read waits for the command's timeout, then falls back; the next ones bypass Redis.
+        first, body = await timed_get(client, path, timeout=aiohttp.ClientTimeout(total=10))
+        assert body == expected
+        later = [(await timed_get(client, path))[0] for _ in range(3)]
+        assert statistics.median(later) < first / 2
+        seen = await metrics(client)
+        assert seen[("platform_cache_errors_total", "guest_list")] == 1
+        assert seen[("platform_cache_bypassed_total", "guest_list")] == 3
+    finally:
+        redis.resume()
 
 
 async def test_a_redis_that_is_down_at_start_is_not_fatal(make_client: MakeClient, redis: RedisServer) -> None:

@@ -20,6 +20,7 @@ from wedwatch.config.operations import (
     PollingConfig,
 )
 from wedwatch.config.platform_auth import PlatformAuthConfig
+from wedwatch.config.resources import ResourcesConfig
 from wedwatch.config.thresholds import (
     SeverityThresholds,
     ThresholdsConfig,
@@ -205,6 +206,7 @@ class Config(Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     operations: OperationsConfig = Field(default_factory=OperationsConfig)
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     receiver: ReceiverConfig = Field(default_factory=ReceiverConfig)
     actions: ActionsConfig = Field(default_factory=ActionsConfig)
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)

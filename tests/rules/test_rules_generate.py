@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import promql_parser
 import pytest
 import yaml
 from rules_support import REPO, RULES_DIR, all_rules
@@ -22,10 +23,23 @@ from wedwatch.rules import (
     rule_files,
     stale_files,
 )
+from wedwatch.rules.upstream import UPSTREAM_METRICS, upstream_metric_names
 
 # A raw metric name: wedwatch_..., not inside a recording rule's name (those contain colons).
 _METRIC = re.compile(r"(?<![\w:])wedwatch_[a-z0-9_]+(?![\w:])")
 _RECORDED = re.compile(r"(?<![\w:])[a-z_]+:[a-z0-9_]+:[a-z0-9_]+(?![\w:])")
+
+
+def _metric_names_in(expr: str) -> set[str]:
+    """Every metric (or recorded series) name an expression selects, from promql-parser's syntax tree."""
+    names: set[str] = set()
+
+    def visit(node: promql_parser.Expr) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            names.add(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return names
 
 
 def _exprs(files: dict[str, Any]) -> list[str]:
@@ -51,11 +65,41 @@ def test_every_metric_an_expression_names_is_in_the_contract_or_recorded() -> No
     files = rule_files(Config())
     recorded = {rule["record"] for rule in all_rules(dict(files)) if "record" in rule}
     contract = metric_names()
+    upstream = upstream_metric_names()
     for expr in _exprs(dict(files)):
         for name in _METRIC.findall(expr):
             assert name in contract, f"{name} (in {expr!r}) is not in wedwatch.exporter.contract"
         for name in _RECORDED.findall(expr):
             assert name in recorded, f"{name} (in {expr!r}) is not a recording rule in rules/"
+        # Any other name belongs to node_exporter, postgres_exporter or redis_exporter, and must
+        # be in their table (wedwatch.rules.upstream), spelt as they expose it.
+        for name in _metric_names_in(expr):
+            assert name in contract | recorded | upstream, (
+                f"{name} (in {expr!r}) is in neither wedwatch's contract, a recording rule nor wedwatch.rules.upstream"
+            )
+
+
+def test_the_name_finder_sees_every_kind_of_name() -> None:
+    expr = (
+        'sum without (datname, state) (pg_stat_activity_count{job="postgres",state!~"idle"})\n/ on (job) group_left ()'
+        ' pg_settings_max_connections >= 0.8 and on () (sum(wedwatch_weddings{phase=~"a|b"}) > bool 0)'
+        " or rate(node_cpu_seconds_total[5m] offset 1h) * 1e3 unless a:b:c"
+    )
+    assert _metric_names_in(expr) == {
+        "pg_stat_activity_count",
+        "pg_settings_max_connections",
+        "wedwatch_weddings",
+        "node_cpu_seconds_total",
+        "a:b:c",
+    }
+
+
+def test_upstream_names_are_the_exporters_spelling() -> None:
+    # Counters keep `_total` as the exporters expose them; every name is theirs, none is wedwatch's.
+    for exporter, names in UPSTREAM_METRICS.items():
+        prefix = {"node_exporter": "node_", "postgres_exporter": "pg_", "redis_exporter": "redis_"}[exporter]
+        assert all(name.startswith(prefix) for name in names), exporter
+    assert not upstream_metric_names() & metric_names()
 
 
 def test_every_alert_carries_severity_and_the_three_annotations() -> None:

@@ -8,6 +8,7 @@ from wedwatch.config.model import Config
 from wedwatch.rules.critical_path import critical_path_groups
 from wedwatch.rules.live import live_groups
 from wedwatch.rules.recording import recording_groups
+from wedwatch.rules.resources import resource_groups
 from wedwatch.rules.severity import severity_groups
 from wedwatch.rules.shapes import DEFAULT_RUNBOOK_BASE_URL, AlertingRule, RuleFile
 from wedwatch.rules.wedding_day import wedding_day_groups
@@ -29,6 +30,7 @@ def rule_files(config: Config, *, runbook_base_url: str = DEFAULT_RUNBOOK_BASE_U
                 *severity_groups(config, base),
                 *wedding_day_groups(config, base),
                 *critical_path_groups(config, base),
+                *resource_groups(config, base),
             ]
         },
     }

@@ -32,6 +32,7 @@ interpreter, PYTHONPATH=DIR), so that a change is compared within one run:
 Run: .venv/bin/python bench/receiver.py [--rounds 3] [--window 8] [--stores sqlite,postgres]
      [--targets receiver,parse,insert] [--modes sat100,sat1,paced1] [--before-src DIR]
      [--profile DIR]   (py-spy on the receiver, perf on PostgreSQL: bench/_profile.py)
+     [--drain-timeout 0]   (ack figures only: no wait for the actions after each load)
 """
 
 from __future__ import annotations
@@ -548,8 +549,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                        on_window=on_window)  # fmt: skip
                         if profiler is not None and on_window is not None:
                             profiler.finish()  # before the server stops: py-spy writes nothing for a vanished process
-                        if target in ("receiver", "before"):
-                            m.extra.update(drained(m, int(url.rsplit(":", 1)[1].split("/")[0]), [pid]))
+                        if target in ("receiver", "before") and args.drain_timeout > 0:
+                            port = int(url.rsplit(":", 1)[1].split("/")[0])
+                            m.extra.update(drained(m, port, [pid], timeout=args.drain_timeout))
                         m.extra.pop("begun", None)
                     if profiler is not None and on_window is not None:
                         summarize(profiler.outdir, name)
@@ -689,6 +691,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stores", default=",".join(STORES))
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--name", default="receiver", help="results file name (bench/results/NAME.json)")
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=300.0,
+        help="seconds to wait after each load for the acked alerts' actions (default 300; 0: the ack figures only, "
+        "no drain: for comparing two trees whose workers both defer the actions)",
+    )
     parser.add_argument(
         "--before-src",
         metavar="DIR",

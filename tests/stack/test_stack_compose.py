@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import promql_parser
 import pytest
 from stack_support import (
     COMPOSE_FILE,
@@ -31,8 +32,17 @@ from stack_support import (
 
 from wedwatch.calendar import load_calendar_file, plan
 from wedwatch.config.model import Config, Phase
+from wedwatch.rules.upstream import UPSTREAM_METRICS
 
 WEDWATCH_SERVICES = ("platform", "exporter", "receiver")
+
+# The ecosystem's exporters the resource rules read (wedwatch.rules.upstream), by the name of their
+# `resources.selectors` field: the compose service, its image and the port it listens on by default.
+EXPORTERS = {
+    "node": ("node_exporter", "node-exporter", "prom/node-exporter", 9100),
+    "postgres": ("postgres_exporter", "postgres-exporter", "quay.io/prometheuscommunity/postgres-exporter", 9187),
+    "redis": ("redis_exporter", "redis-exporter", "oliver006/redis_exporter", 9121),
+}
 
 
 def test_compose_file_validates(docker_compose: str) -> None:
@@ -44,6 +54,8 @@ def test_the_stack_has_every_service_the_design_names() -> None:
     services = set(compose()["services"])
     expected = {"postgres", "platform", "exporter", "receiver", "prometheus", "victoriametrics", "alertmanager", "grafana"}
     assert expected <= services
+    # Issue 17: the platform's cache and the exporters the resource alerts are written on.
+    assert {"redis", "node-exporter", "postgres-exporter", "redis-exporter"} <= services
 
 
 def test_every_wedwatch_service_runs_its_subcommand_from_the_image() -> None:
@@ -81,7 +93,7 @@ def test_secrets_come_from_the_environment() -> None:
     raw = COMPOSE_FILE.read_text(encoding="utf-8")
     for name, service in compose()["services"].items():
         for key, value in (service.get("environment") or {}).items():
-            if re.search(r"PASSWORD|TOKEN|SECRET", key):
+            if re.search(r"PASS|TOKEN|SECRET", key):  # PASS: postgres_exporter's DATA_SOURCE_PASS
                 # The value must be an interpolation, so `.env` or the environment can replace it.
                 assert re.fullmatch(r"\$\{\w+(:-[^}]*)?\}", str(value)), f"{name}: {key} is hard-coded"
     assert not re.search(r"(?i)(password|token)\s*[:=]\s*['\"]?[A-Za-z0-9]{8,}['\"]?\s*$", raw, re.M)
@@ -159,6 +171,114 @@ def test_prometheus_remote_writes_to_victoriametrics_which_keeps_the_forecasters
     assert stack_config().forecast.prometheus_url == f"http://victoriametrics:{port}"
     receiver = compose()["services"]["receiver"]
     assert receiver["depends_on"]["victoriametrics"]["condition"] == "service_healthy"
+
+
+def _scrape_jobs() -> dict[str, list[str]]:
+    jobs = load_yaml(STACK_DIR / "prometheus.yml")["scrape_configs"]
+    return {job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]] for job in jobs}
+
+
+def _job_of(selector: str) -> str:
+    """The job a `resources.selectors` entry names with `job="..."` (the stack names every exporter by job)."""
+    parsed = promql_parser.parse("{" + selector + "}")
+    assert isinstance(parsed, promql_parser.VectorSelector)
+    jobs = [m.value for m in parsed.matchers.matchers if m.name == "job" and m.op == promql_parser.MatchOp.Equal]
+    assert len(jobs) == 1, f"{selector!r}: the stack's selectors name their exporter by job"
+    return jobs[0]
+
+
+def test_every_job_the_resources_config_names_is_scraped_from_its_exporter() -> None:
+    selectors = stack_config().resources.selectors
+    jobs = _scrape_jobs()
+    services = compose()["services"]
+    assert set(type(selectors).model_fields) == set(EXPORTERS)
+    assert {exporter for exporter, *_ in EXPORTERS.values()} == set(UPSTREAM_METRICS)
+    for field, (_, service, image, port) in EXPORTERS.items():
+        job = _job_of(getattr(selectors, field))
+        assert job in jobs, f"resources.selectors.{field} selects job {job!r}, which prometheus.yml does not scrape"
+        assert jobs[job] == [f"{service}:{port}"], job
+        assert services[service]["image"].rsplit(":", 1)[0] == image, service
+        # No flag moves the exporter off its default port, and it is reached on the compose network only.
+        assert not any("listen-address" in str(arg) for arg in services[service].get("command") or []), service
+        assert "ports" not in services[service], f"{service}: Prometheus scrapes it by name, publish nothing"
+
+
+def test_the_resources_selectors_keep_their_defaults_in_the_stack() -> None:
+    # The job names in prometheus.yml are the exporters' usual ones, so the stack needs no `resources`.
+    assert stack_config().resources.selectors == Config().resources.selectors
+
+
+def _host(address: str) -> str:
+    return urlsplit(address if "://" in address else f"//{address}").hostname or ""
+
+
+def test_every_service_a_config_or_a_service_names_exists() -> None:
+    services = compose()["services"]
+    prometheus = load_yaml(STACK_DIR / "prometheus.yml")
+    named: dict[str, str] = {}
+    for job, targets in _scrape_jobs().items():
+        named.update({_host(t): f"scrape job {job}" for t in targets if _host(t) != "localhost"})
+    for am in prometheus["alerting"]["alertmanagers"]:
+        named.update({_host(t): "alerting" for sc in am["static_configs"] for t in sc["targets"]})
+    named.update({_host(w["url"]): "remote_write" for w in prometheus["remote_write"]})
+    config = stack_config()
+    for field, url in (
+        ("platform.base_url", config.platform.base_url),
+        ("store.url", config.store.url),
+        ("forecast.prometheus_url", config.forecast.prometheus_url or ""),
+    ):
+        named[_host(url)] = f"wedwatch.yml {field}"
+    for name, service in services.items():
+        named.update({dependency: f"{name} depends_on" for dependency in service.get("depends_on") or {}})
+    platform = services["platform"]["command"]
+    named[_host(platform[platform.index("--cache.url") + 1])] = "platform --cache.url"
+    named[_host(services["redis-exporter"]["environment"]["REDIS_ADDR"])] = "redis-exporter REDIS_ADDR"
+    named[_host(services["postgres-exporter"]["environment"]["DATA_SOURCE_URI"])] = "postgres-exporter DATA_SOURCE_URI"
+    missing = {host: where for host, where in named.items() if host not in services}
+    assert not missing, f"no such service: {missing}"
+
+
+def test_the_platform_caches_in_the_redis_service_redis_exporter_reads() -> None:
+    services = compose()["services"]
+    platform = services["platform"]
+    cache = urlsplit(platform["command"][platform["command"].index("--cache.url") + 1])
+    assert (cache.scheme, cache.hostname, cache.port, cache.path) == ("redis", "redis", 6379, "/0")
+    assert platform["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["redis"]["image"].startswith("redis:")
+    exporter = urlsplit(services["redis-exporter"]["environment"]["REDIS_ADDR"])
+    assert (exporter.hostname, exporter.port) == (cache.hostname, cache.port)
+    # maxmemory makes redis_memory_max_bytes non-zero: the cache memory alert divides by it and
+    # ignores an unlimited Redis. An eviction policy keeps a full cache serving (and evicting).
+    flags = services["redis"]["command"]
+    assert flags[0] == "redis-server"
+    assert re.fullmatch(r"[1-9]\d*[kmg]b", flags[flags.index("--maxmemory") + 1])
+    assert flags[flags.index("--maxmemory-policy") + 1] in {"allkeys-lru", "allkeys-lfu", "allkeys-random"}
+    # The stand-in's own /metrics (platform_cache_*) is scraped too.
+    port = platform["command"][platform["command"].index("--web.listen-address") + 1]
+    assert _scrape_jobs()["platform"] == [f"platform{port}"]
+
+
+def test_postgres_exporter_logs_in_like_the_store_with_the_password_from_the_environment() -> None:
+    services = compose()["services"]
+    env = services["postgres-exporter"]["environment"]
+    assert "DATA_SOURCE_NAME" not in env, "DATA_SOURCE_NAME would carry the password inside a URL"
+    store = urlsplit(stack_config().store.url)
+    uri = urlsplit(f"//{env['DATA_SOURCE_URI']}")
+    assert (uri.hostname, uri.port, uri.path) == (store.hostname, store.port, store.path)
+    assert env["DATA_SOURCE_USER"] == store.username == services["postgres"]["environment"]["POSTGRES_USER"]
+    assert env["DATA_SOURCE_PASS"] == services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert services["postgres-exporter"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_node_exporter_reads_the_host_read_only() -> None:
+    service = compose()["services"]["node-exporter"]
+    assert "--path.rootfs=/host" in service["command"]
+    assert service["pid"] == "host"
+    (volume,) = service["volumes"]
+    source, target, mode = volume.split(":")
+    assert (source, target) == ("/", "/host")
+    assert "ro" in mode.split(","), "the host's root must be mounted read-only"
+    assert "privileged" not in service and "network_mode" not in service
 
 
 def test_alertmanager_config_passes_amtool(amtool: str) -> None:

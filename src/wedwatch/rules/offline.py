@@ -17,6 +17,7 @@ from __future__ import annotations
 from wedwatch.calendar.phases import LIVE_PHASES, TRACKED_PHASES, probe_interval
 from wedwatch.config.model import Config, Phase
 from wedwatch.rules.live import CONSECUTIVE_PROBES, live_window_seconds
+from wedwatch.rules.resource_signals import offline_step_success
 from wedwatch.rules.shapes import AlertingRule, alert_rule
 
 __all__ = ["offline_alerts", "OFFLINE_PHASES"]
@@ -28,7 +29,7 @@ OFFLINE_PHASES = tuple(p for p in Phase if p in TRACKED_PHASES)
 def offline_alerts(config: Config, base: str) -> list[AlertingRule]:
     """The offline step failed in each of a tracked wedding's last 3 probes: high while it is live."""
     o = config.resources.offline
-    step = f'wedwatch_probe_step_success{{operation="{o.operation}",step="{o.step}"}}'
+    step = offline_step_success(config.resources)
     stamps = f'wedwatch_probe_timestamp_seconds{{operation="{o.operation}"}}'
     rules: list[AlertingRule] = []
     for severity, live in (("high", True), ("medium", False)):

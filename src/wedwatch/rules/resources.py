@@ -34,6 +34,20 @@ from wedwatch.calendar.phases import LIVE_PHASES
 from wedwatch.config.model import Config, Phase
 from wedwatch.config.resources import ResourcesConfig
 from wedwatch.rules.offline import offline_alerts
+from wedwatch.rules.resource_signals import (
+    RESOURCE_RATE_WINDOW,
+    cache_evictions,
+    cache_hit_ratio,
+    cache_lookups,
+    cache_memory_used,
+    cache_up,
+    connections_used,
+    cpu_used,
+    database_up,
+    disk_free,
+    memory_used,
+    writable_filesystems,
+)
 from wedwatch.rules.shapes import AlertingRule, RuleGroup, alert_rule, human_seconds, num, percent
 
 __all__ = ["resource_groups", "live_thresholds", "LIVE", "RESOURCE_RATE_WINDOW", "RESOURCE_GROUP"]
@@ -41,8 +55,6 @@ __all__ = ["resource_groups", "live_thresholds", "LIVE", "RESOURCE_RATE_WINDOW",
 RESOURCE_GROUP = "wedwatch.resources"
 # Any wedding on its day, from wedwatch's own exporter (every shard counts its weddings).
 LIVE = '(sum(wedwatch_weddings{phase=~"' + "|".join(p.value for p in Phase if p in LIVE_PHASES) + '"}) > 0)'
-# rate() windows: 5 minutes holds twenty 15 s scrapes, as the seed's tiers use.
-RESOURCE_RATE_WINDOW = "5m"
 
 Condition = Callable[[float], str]
 
@@ -149,17 +161,13 @@ def _down(base: str, *, name: str, resource: str, expr: str, for_seconds: float,
 
 def _database(config: Config, base: str) -> list[AlertingRule]:
     r = config.resources
-    sel = r.selectors.postgres
-    # Every client backend, summed over databases and states (idle ones hold a slot too), per
-    # server; postgres_exporter labels both series alike, so they match one to one.
-    used = f"sum without (datname, state) (pg_stat_activity_count{{{sel}}})\n/\npg_settings_max_connections{{{sel}}}"
     return [
         *_used_alerts(
             config,
             base,
             name="WedwatchDatabaseConnectionsHigh",
             resource="database",
-            value=used,
+            value=connections_used(r),
             for_seconds=r.database.for_seconds,
             summary="PostgreSQL {{ $labels.instance }}: connections at or above {threshold} of max_connections",
             description="{{ $value | humanizePercentage }} of max_connections are in use on PostgreSQL {{ $labels.instance }}",
@@ -168,7 +176,7 @@ def _database(config: Config, base: str) -> list[AlertingRule]:
             base,
             name="WedwatchDatabaseDown",
             resource="database",
-            expr=f"pg_up{{{sel}}} == 0",
+            expr=f"{database_up(r)} == 0",
             for_seconds=r.database.down_for_seconds,
             what="PostgreSQL",
         ),
@@ -177,15 +185,10 @@ def _database(config: Config, base: str) -> list[AlertingRule]:
 
 def _cache(config: Config, base: str) -> list[AlertingRule]:
     r = config.resources
-    c, sel, w = r.cache, r.selectors.redis, RESOURCE_RATE_WINDOW
-    # maxmemory 0 means "no limit" (redis_memory_max_bytes reads 0): `> 0` drops those series
-    # instead of dividing by zero, so an unlimited cache never fires.
-    used = f"redis_memory_used_bytes{{{sel}}}\n/\n(redis_memory_max_bytes{{{sel}}} > 0)"
-    evicting = f"rate(redis_evicted_keys_total{{{sel}}}[{w}]) > {num(c.evictions_per_second)}"
-    hits, misses = f"rate(redis_keyspace_hits_total{{{sel}}}[{w}])", f"rate(redis_keyspace_misses_total{{{sel}}}[{w}])"
+    c, w = r.cache, RESOURCE_RATE_WINDOW
+    evicting = f"{cache_evictions(r)} > {num(c.evictions_per_second)}"
     hit_ratio = (
-        f"{hits}\n/\n({hits} + {misses})\n< {num(c.hit_ratio)}\n"
-        f"and\n{hits} + {misses} >= {num(c.min_lookups_per_second)}"
+        f"{cache_hit_ratio(r)}\n< {num(c.hit_ratio)}\nand\n{cache_lookups(r)} >= {num(c.min_lookups_per_second)}"
     )
     for_ = human_seconds(c.for_seconds)
     rules = _used_alerts(
@@ -193,7 +196,7 @@ def _cache(config: Config, base: str) -> list[AlertingRule]:
         base,
         name="WedwatchCacheMemoryHigh",
         resource="cache",
-        value=used,
+        value=cache_memory_used(r),
         for_seconds=c.for_seconds,
         summary="Redis {{ $labels.instance }}: memory at or above {threshold} of maxmemory",
         description="Redis {{ $labels.instance }} uses {{ $value | humanizePercentage }} of its maxmemory",
@@ -240,7 +243,7 @@ def _cache(config: Config, base: str) -> list[AlertingRule]:
             base,
             name="WedwatchCacheDown",
             resource="cache",
-            expr=f"redis_up{{{sel}}} == 0",
+            expr=f"{cache_up(r)} == 0",
             for_seconds=c.down_for_seconds,
             what="Redis",
         )
@@ -250,15 +253,12 @@ def _cache(config: Config, base: str) -> list[AlertingRule]:
 
 def _cpu(config: Config, base: str) -> list[AlertingRule]:
     r = config.resources
-    # 1 - the idle share, averaged over the instance's CPUs (node_cpu_seconds_total counts seconds
-    # per cpu and mode; its rate in one mode is that mode's share of one CPU).
-    used = f'1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{{{r.selectors.node},mode="idle"}}[{RESOURCE_RATE_WINDOW}]))'
     return _used_alerts(
         config,
         base,
         name="WedwatchCpuHigh",
         resource="cpu",
-        value=used,
+        value=cpu_used(r),
         for_seconds=r.cpu.for_seconds,
         summary="{{ $labels.instance }}: CPU at or above {threshold}",
         description=f"{{{{ $labels.instance }}}}'s CPUs were busy {{{{ $value | humanizePercentage }}}} of the last {RESOURCE_RATE_WINDOW}",
@@ -267,39 +267,24 @@ def _cpu(config: Config, base: str) -> list[AlertingRule]:
 
 def _memory(config: Config, base: str) -> list[AlertingRule]:
     r = config.resources
-    sel = r.selectors.node
-    # MemAvailable is the kernel's estimate of what can be allocated without swapping (page cache
-    # included), the measure the node-mixin uses too.
-    used = f"1 - node_memory_MemAvailable_bytes{{{sel}}} / node_memory_MemTotal_bytes{{{sel}}}"
     return _used_alerts(
         config,
         base,
         name="WedwatchMemoryHigh",
         resource="memory",
-        value=used,
+        value=memory_used(r),
         for_seconds=r.memory.for_seconds,
         summary="{{ $labels.instance }}: memory at or above {threshold}",
         description="{{ $labels.instance }} has {{ $value | humanizePercentage }} of its memory in use",
     )
 
 
-def _fs_selector(config: Config) -> str:
-    r = config.resources
-    excluded = "|".join(t.replace(".", "\\\\.") for t in r.disk.excluded_fstypes)
-    # As the node-mixin: fstype!="" drops series without a filesystem type; memory and
-    # pseudo filesystems are not storage anyone fills; read-only mounts are dropped below.
-    return f'{r.selectors.node},fstype!=""' + (f',fstype!~"{excluded}"' if excluded else "")
-
-
 def _disk(config: Config, base: str) -> list[AlertingRule]:
     r = config.resources
-    sel = _fs_selector(config)
 
     def low(threshold: float) -> str:
-        return (
-            f"(\n  node_filesystem_avail_bytes{{{sel}}}\n  /\n  node_filesystem_size_bytes{{{sel}}}\n  < {num(threshold)}\n"
-            f"  and\n  node_filesystem_readonly{{{sel}}} == 0\n)"
-        )
+        condition = f"{disk_free(r)}\n< {num(threshold)}\nand\n{writable_filesystems(r)}"
+        return f"(\n{_indent(condition)}\n)"
 
     rules: list[AlertingRule] = []
     tiers = _free_tiers(r)

@@ -14,8 +14,31 @@ from checkout import RULES_DIR, load_yaml
 
 from wedwatch.exporter.contract import METRICS
 from wedwatch.receiver.contract import RECEIVER_METRICS
+from wedwatch.rules.upstream import upstream_metric_names
 
-__all__ = ["Selector", "selectors", "known_labels", "recorded_labels"]
+__all__ = ["Selector", "selectors", "known_labels", "recorded_labels", "upstream_labels", "UPSTREAM_LABELS"]
+
+# The labels node_exporter, postgres_exporter and redis_exporter put on the series the resource rules
+# read (wedwatch.rules.upstream names them), besides the target's `instance` and `job`. Their names
+# come from that table; this one only says which labels a dashboard may match on.
+UPSTREAM_LABELS: dict[str, tuple[str, ...]] = {
+    "node_cpu_seconds_total": ("cpu", "mode"),
+    "node_memory_MemAvailable_bytes": (),
+    "node_memory_MemTotal_bytes": (),
+    # device_error: node_exporter 1.8 and later.
+    "node_filesystem_avail_bytes": ("device", "fstype", "mountpoint", "device_error"),
+    "node_filesystem_size_bytes": ("device", "fstype", "mountpoint", "device_error"),
+    "node_filesystem_readonly": ("device", "fstype", "mountpoint", "device_error"),
+    "pg_up": (),
+    "pg_stat_activity_count": ("datname", "state"),
+    "pg_settings_max_connections": (),
+    "redis_up": (),
+    "redis_memory_used_bytes": (),
+    "redis_memory_max_bytes": (),
+    "redis_evicted_keys_total": (),
+    "redis_keyspace_hits_total": (),
+    "redis_keyspace_misses_total": (),
+}
 
 
 @dataclass(frozen=True)
@@ -65,3 +88,9 @@ def recorded_labels() -> dict[str, frozenset[str]]:
                     level = rule["record"].split(":")[0]
                     out[rule["record"]] = frozenset(name for name in ("wedding_id", "operation", "tier") if name in level)
     return out
+
+
+def upstream_labels() -> dict[str, frozenset[str]]:
+    """Upstream metric name (wedwatch.rules.upstream) -> label names it carries; KeyError when a name has no entry."""
+    target = {"instance", "job"}
+    return {name: frozenset({*UPSTREAM_LABELS[name], *target}) for name in sorted(upstream_metric_names())}

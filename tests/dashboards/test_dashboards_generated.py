@@ -16,6 +16,7 @@ from wedwatch.dashboards import DASHBOARDS, SQL, dashboard_files, dashboards, re
 from wedwatch.dashboards.builder import GRID_WIDTH
 from wedwatch.dashboards.forecast import series_unit
 from wedwatch.dashboards.targets import named_sql
+from wedwatch.rules import resource_signals as signals
 
 CONFIGS = {"stack": stack_config, "defaults": Config}
 
@@ -132,6 +133,101 @@ def test_wedding_day_guarantees_reach_the_panels() -> None:
     panel = next(p for p in _panels(model) if p["title"] == "p95 guest_list")
     steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert steps[-1] == {"color": "red", "value": 0.75}
+
+
+RESOURCES_ROW = "Platform resources (shared by every wedding)"
+RESOURCE_PANELS = {
+    "Database connections used": "database",
+    "Cache memory used": "cache",
+    "Cache evictions": "cache",
+    "Cache hit ratio": "cache",
+    "CPU busy": "cpu",
+    "Memory used": "memory",
+    "Disk free, fullest filesystem": "disk",
+    "Offline capability": "offline",
+}
+
+
+def _row_panels(model: dict[str, Any], row_title: str) -> list[dict[str, Any]]:
+    """The panels under the row titled `row_title`, in order."""
+    out: list[dict[str, Any]] = []
+    inside = False
+    for panel in model["panels"]:
+        if panel["type"] == "row":
+            inside = panel["title"] == row_title
+        elif inside:
+            out.append(panel)
+    return out
+
+
+@pytest.mark.parametrize("config_name", sorted(CONFIGS))
+def test_the_wedding_dashboards_resources_row_reads_what_the_resource_alerts_read(config_name: str) -> None:
+    config = CONFIGS[config_name]()
+    r = config.resources
+    panels = _row_panels(dashboard_files(config)["wedwatch-wedding.json"], RESOURCES_ROW)
+    titles = [p["title"] for p in panels]
+    assert set(RESOURCE_PANELS) <= set(titles)
+    assert {"Database and cache reachable", "Resource alerts firing"} <= set(titles)
+    exprs = "\n".join(t["expr"] for p in panels for t in p["targets"])
+    # The rules' own expressions, selectors and filesystem filters included, not a second spelling.
+    for signal in (
+        signals.connections_used,
+        signals.database_up,
+        signals.cache_memory_used,
+        signals.cache_evictions,
+        signals.cache_hit_ratio,
+        signals.cache_up,
+        signals.cpu_used,
+        signals.memory_used,
+        signals.disk_free,
+        signals.writable_filesystems,
+    ):
+        assert signal(r) in exprs, signal.__name__
+    assert signals.offline_step_success(r, 'wedding_id="$wedding_id"') in exprs
+    (firing,) = [p for p in panels if p["title"] == "Resource alerts firing"]
+    assert 'ALERTS{alertstate="firing", resource!=""}' in firing["targets"][0]["expr"]
+
+
+def _tier_legends(panel: dict[str, Any]) -> list[str]:
+    return [t["legendFormat"] for t in panel["targets"][1:]]
+
+
+def test_the_resource_thresholds_come_from_the_config() -> None:
+    config = Config.model_validate(
+        {
+            "resources": {
+                "used_ratio": {"medium": 0.6, "high": 0.75, "critical": 0.9},
+                "disk_free_ratio": {"medium": 0.25, "high": 0.15, "critical": 0.08},
+                "live_offset": 0.2,
+                "cache": {"hit_ratio": 0.65},
+            }
+        }
+    )
+    panels = {p["title"]: p for p in _row_panels(dashboard_files(config)["wedwatch-wedding.json"], RESOURCES_ROW)}
+    # Lower by the offset while live, never past the next tier's quiet-day threshold: 0.9 -> 0.75 (not 0.7).
+    used = ["critical >= 90% (75% while live)", "high >= 75% (60% while live)", "medium >= 60% (40% while live)"]
+    for title in ("Database connections used", "Cache memory used", "CPU busy", "Memory used"):
+        assert _tier_legends(panels[title]) == used, title
+        overrides = {o["matcher"]["options"]: o["properties"] for o in panels[title]["fieldConfig"]["overrides"]}
+        assert set(overrides) == set(used)
+    free = ["critical < 8% (15% while live)", "high < 15% (25% while live)", "medium < 25% (45% while live)"]
+    assert _tier_legends(panels["Disk free, fullest filesystem"]) == free
+    steps = panels["Cache hit ratio"]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps[-1]["value"] == 0.65
+
+
+@pytest.mark.parametrize("family", sorted(set(RESOURCE_PANELS.values())))
+def test_a_disabled_resource_family_has_no_panel(family: str) -> None:
+    config = Config.model_validate({"resources": {family: {"enabled": False}}})
+    titles = {p["title"] for p in _row_panels(dashboard_files(config)["wedwatch-wedding.json"], RESOURCES_ROW)}
+    assert titles & set(RESOURCE_PANELS) == {title for title, f in RESOURCE_PANELS.items() if f != family}
+
+
+def test_with_every_resource_family_disabled_only_the_alerts_remain() -> None:
+    off = {"enabled": False}
+    config = Config.model_validate({"resources": dict.fromkeys(set(RESOURCE_PANELS.values()), off)})
+    titles = [p["title"] for p in _row_panels(dashboard_files(config)["wedwatch-wedding.json"], RESOURCES_ROW)]
+    assert titles == ["Resource alerts firing"]
 
 
 SQL_DIR = REPO / "src" / "wedwatch" / "dashboards" / "sql"

@@ -1,4 +1,4 @@
-"""The per-wedding drill-down: every operation's latency and steps, availability, the critical path."""
+"""The per-wedding drill-down: every operation's latency and steps, availability, the critical path, resources."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from wedwatch.dashboards.fragments import (
     table,
     timeseries,
 )
+from wedwatch.dashboards.resources import resources_row
 from wedwatch.dashboards.targets import named_sql
 from wedwatch.rules.names import WEDDING_P95, wedding_availability
 from wedwatch.rules.shapes import human_seconds, num
@@ -261,8 +262,9 @@ def dashboard(config: Config) -> Dashboard:
         uid=UID,
         title="wedwatch / Wedding",
         description="One wedding in detail: its phase, every operation's latency, steps and availability against"
-        " the wedding-day guarantees, the day's critical path, and the incidents the receiver handled.",
-        rows=(_summary_row(config), _operations_row(config), _critical_path_row(config)),
+        " the wedding-day guarantees, the day's critical path, the incidents the receiver handled, and the"
+        " platform's database, cache and hosts against the resource alerts' thresholds.",
+        rows=(_summary_row(config), _operations_row(config), _critical_path_row(config), resources_row(config, _W)),
         variables=(WEDDING,),
         time_from="now-6h",
     )

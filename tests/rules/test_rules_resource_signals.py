@@ -1,4 +1,4 @@
-"""What the resource alerts measure (src/wedwatch/rules/resource_signals.py): parsed, on known names, selected as configured."""
+"""What the resource alerts measure (src/wedwatch/rules/resource_signals.py): known names, configured selectors."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_the_module_exports_every_signal() -> None:
 
 @pytest.mark.parametrize("name", sorted(SIGNALS))
 @pytest.mark.parametrize("resources", [Config().resources, CUSTOM], ids=["defaults", "custom"])
-def test_each_signal_parses_reads_known_names_with_the_configured_matchers(name: str, resources: ResourcesConfig) -> None:
+def test_each_signal_reads_known_names_with_the_configured_matchers(name: str, resources: ResourcesConfig) -> None:
     signal, field = SIGNALS[name]
     selectors = _selectors(signal(resources))
     assert selectors

@@ -16,14 +16,17 @@ How it stays fast and offline while installing for real:
 
 The demo runs from a working directory outside the checkout on free loopback ports; the test waits
 (bounded) until it says where to look and every server answers, checks that Alertmanager runs the
-packaged config patched for the receiver, then stops it with SIGINT and expects exit 0, Prometheus
-and Alertmanager stopped, and no "cannot read" nor traceback in its output. About 7 s (5 s of it installing).
+packaged config patched for the receiver and that Prometheus scrapes the node_exporter and
+redis_exporter it started (Debian's, installed by `make test`) under the `resources` config's default
+jobs, then stops it with SIGINT and expects exit 0, Prometheus, Alertmanager, Redis and the exporters
+stopped, and no "cannot read" nor traceback in its output. About 12 s (5 s of it installing).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +44,7 @@ import pytest
 from ports import free_port
 
 from wedwatch.demo import ALERTMANAGER_NAMES, PROMETHEUS_NAMES, find_binary
+from wedwatch.demo.exporters import NODE_EXPORTER_NAMES, REDIS_EXPORTER_NAMES, REDIS_SERVER_NAMES
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -113,7 +118,9 @@ def _ours(tmp: Path) -> list[int]:
 
 
 def test_pip_installed_demo_runs_outside_the_checkout(tmp_path: Path) -> None:
-    for names, package in ((PROMETHEUS_NAMES, "prometheus"), (ALERTMANAGER_NAMES, "prometheus-alertmanager")):
+    for names, package in ((PROMETHEUS_NAMES, "prometheus"), (ALERTMANAGER_NAMES, "prometheus-alertmanager"),
+                           (NODE_EXPORTER_NAMES, "prometheus-node-exporter"), (REDIS_SERVER_NAMES, "redis-server"),
+                           (REDIS_EXPORTER_NAMES, "prometheus-redis-exporter")):  # fmt: skip
         if find_binary(names) is None:
             pytest.fail(f"{names[0]} is missing: `make test` installs Debian's {package}")
     assert not tmp_path.resolve().is_relative_to(REPO), "the temp directory must be outside the checkout"
@@ -142,6 +149,10 @@ def test_pip_installed_demo_runs_outside_the_checkout(tmp_path: Path) -> None:
         said = log.read_text()
         assert f"prometheus    http://127.0.0.1:{ports['prometheus']}/alerts" in said, said
         assert f"alertmanager  http://127.0.0.1:{ports['alertmanager']}/" in said, said
+        # Redis (the platform's cache) and the exporters, each on a free port it names.
+        named = re.findall(r"^  (redis|node_exporter|redis_exporter) +\S+://127\.0\.0\.1:(\d+)", said, re.M)
+        started = {what: int(port) for what, port in named}
+        assert set(started) == {"redis", "node_exporter", "redis_exporter"}, said
 
         def answers(url: str, needle: str) -> bool:
             status, body = _get(url)
@@ -159,6 +170,14 @@ def test_pip_installed_demo_runs_outside_the_checkout(tmp_path: Path) -> None:
             return groups
 
         assert _until(rule_groups, "Prometheus to load the generated rules", proc, log)
+
+        def exporters_scraped() -> bool:
+            # The `resources` config's default jobs, which the generated rules select.
+            query = urllib.parse.urlencode({"query": 'up{job=~"node|redis"} == 1'})
+            result = json.loads(_get(f"{base['prometheus']}/api/v1/query?{query}")[1])["data"]["result"]
+            return {r["metric"]["job"] for r in result} == {"node", "redis"}
+
+        _until(exporters_scraped, "Prometheus to scrape node_exporter and redis_exporter", proc, log)
         # Alertmanager runs the packaged example, patched to post to this demo's receiver.
         status = json.loads(_get(f"{base['alertmanager']}/api/v2/status")[1])
         running = status["config"]["original"]
@@ -180,4 +199,5 @@ def test_pip_installed_demo_runs_outside_the_checkout(tmp_path: Path) -> None:
     assert "cannot read" not in output, output
     assert "Traceback" not in output, output
     assert _refuses(ports["prometheus"]) and _refuses(ports["alertmanager"]), "Prometheus or Alertmanager still runs"
+    assert all(_refuses(port) for port in started.values()), f"Redis or an exporter still runs: {started}"
     assert not _ours(tmp_path), "a process of the demo outlived it"

@@ -1,5 +1,6 @@
 """The demo's wiring: its config and calendar, the platform stand-in, exporter and receiver in one process,
-and Prometheus and Alertmanager (`LocalStack`) when they are installed."""
+and Prometheus and Alertmanager (`LocalStack`) when they are installed, with node_exporter and
+redis_exporter beside them and a Redis as the platform's cache (`ResourceExporters`) when those are."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import SecretStr
 
 from wedwatch.calendar import Wedding, WeddingStatus, plan
 from wedwatch.calendar.demo import demo_weddings
 from wedwatch.config import Config, load_config
+from wedwatch.demo.exporters import ResourceExporters
 from wedwatch.demo.stack import ALERTMANAGER_NAMES, PROMETHEUS_NAMES, LocalStack, find_binary
 from wedwatch.web import Served, parse_listen_address, serve_all
 
@@ -67,17 +70,23 @@ def write_files(
 def local_stack(
     directory: Path, config: Config, exporter_address: str, receiver_address: str, token: str, *,
     prometheus_port: int, alertmanager_port: int, time_compression: int,
+    scrape_configs: Sequence[dict[str, Any]] = (),
 ) -> LocalStack:  # fmt: skip
-    """Prometheus and Alertmanager as the demo runs them: scrapes every 2 s, rules time-compressed."""
+    """Prometheus and Alertmanager as the demo runs them: scrapes every 2 s, rules time-compressed.
+
+    `scrape_configs`: more jobs (the resource exporters' from `ResourceExporters.scrape_configs`).
+    """
     return LocalStack(
         directory, config, exporter_address, receiver_address, token, prometheus_port=prometheus_port,
         alertmanager_port=alertmanager_port, scrape_interval="2s", time_compression=time_compression,
+        scrape_configs=list(scrape_configs),
     )  # fmt: skip
 
 
 def run_demo(options: DemoOptions) -> None:
     """Serve the demo until SIGINT or SIGTERM, then stop Prometheus and Alertmanager."""
     from wedwatch.exporter.app import create_app as exporter_app
+    from wedwatch.platform import PlatformSettings
     from wedwatch.platform import create_app as platform_app
     from wedwatch.receiver.app import create_app as receiver_app
 
@@ -90,39 +99,49 @@ def run_demo(options: DemoOptions) -> None:
     weddings = demo_weddings(now)
     loaded = load_config(write_files(options.directory, weddings, demo_config(options.platform_address)))
     statuses = plan(weddings, now, loaded.config.schedule, loaded.config.features)
+    missing = [n[0] for n in (PROMETHEUS_NAMES, ALERTMANAGER_NAMES) if find_binary(n) is None]
+    stack_runs = options.prometheus and not missing
+    # Redis (the platform's cache) whenever installed; the exporters only when Prometheus scrapes them.
+    exporters = ResourceExporters.installed(options.directory.resolve() / "exporters", exporters=stack_runs)
+    platform = PlatformSettings(cache_url=SecretStr(exporters.redis_url) if exporters.redis_url else None)
     served = [
-        Served(platform_app(weddings), options.platform_address, "platform", flag="--platform.listen-address"),
+        Served(platform_app(weddings, settings=platform), options.platform_address, "platform",
+               flag="--platform.listen-address"),  # fmt: skip
         Served(exporter_app(loaded), options.exporter_address, "exporter", flag="--exporter.listen-address"),
         Served(receiver_app(loaded), options.receiver_address, "receiver", flag="--receiver.listen-address"),
     ]
     local: LocalStack | None = None
-    missing = [n[0] for n in (PROMETHEUS_NAMES, ALERTMANAGER_NAMES) if find_binary(n) is None]
-    if options.prometheus and not missing:
+    if stack_runs:
         local = local_stack(
             options.directory.resolve() / "prometheus-stack", loaded.config, options.exporter_address,
             options.receiver_address, token, prometheus_port=options.prometheus_port,
             alertmanager_port=options.alertmanager_port, time_compression=options.time_compression,
+            scrape_configs=exporters.scrape_configs(),
         )  # fmt: skip
         local.write_files()
 
     async def announce() -> None:
         if local is not None:
             await local.start()
-        print(_where_to_look(options, statuses, local, missing), file=sys.stdout, flush=True)
+        print(_where_to_look(options, statuses, local, missing, exporters), file=sys.stdout, flush=True)
 
     async def main() -> None:
         try:
+            # Before the platform serves: its cache pings Redis at start.
+            await exporters.start()
             await serve_all(served, on_started=announce)
         finally:
             if local is not None:
                 local.stop()
+            exporters.stop()
 
     asyncio.run(main())
 
 
 def _where_to_look(
-    options: DemoOptions, statuses: Sequence[WeddingStatus], local: LocalStack | None, missing: Sequence[str]
-) -> str:
+    options: DemoOptions, statuses: Sequence[WeddingStatus], local: LocalStack | None, missing: Sequence[str],
+    exporters: ResourceExporters,
+) -> str:  # fmt: skip
     p, e, r = (f"http://{a}" for a in (options.platform_address, options.exporter_address, options.receiver_address))
     lines = [
         "",
@@ -142,6 +161,7 @@ def _where_to_look(
     else:
         why = "--no-prometheus" if not options.prometheus else f"{' and '.join(missing)} not installed"
         lines.append(f"  prometheus    not started ({why}); `make test` installs Debian's packages")
+    lines += _resources(exporters)
     lines += [
         "",
         "Make the ceremony's guest list slow (3.5 s: above the `high` threshold of 3 s):",
@@ -160,3 +180,15 @@ def _where_to_look(
         "",
     ]
     return "\n".join(lines)
+
+
+def _resources(exporters: ResourceExporters) -> list[str]:
+    """Where Redis and the exporters answer, and what is not started for want of a package."""
+    lines = []
+    if exporters.redis_url:
+        lines.append(f"  redis         {exporters.redis_url}   (the platform's cache, --cache.url)")
+    for name, job, target in exporters.running():
+        lines.append(f"  {name:<13} http://{target}/metrics   (job {job}: for the resource alerts)")
+    if exporters.not_installed:
+        lines.append(f"  not started   {', '.join(exporters.not_installed)}: not installed; `make test` installs them")
+    return lines

@@ -17,20 +17,17 @@ an installed wedwatch runs the demo without the repository.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import shutil
-import signal
 import subprocess
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import yaml
 
 from wedwatch.config import Config
+from wedwatch.demo.processes import http_ok, spawn, stop_processes, wait_until
 from wedwatch.errors import WedwatchError
 from wedwatch.rules import rule_files, write_rule_files
 from wedwatch.rules.compress import COMPRESSED_HEADER, compress_time
@@ -85,6 +82,8 @@ class LocalStack:
     victoriametrics_port: int | None = None
     # A year of hourly history for the forecaster (forecast.history_hours) and a margin.
     victoriametrics_retention: str = "400d"
+    # More scrape jobs after wedwatch's own (the resource exporters': ResourceExporters.scrape_configs).
+    scrape_configs: list[dict[str, Any]] = field(default_factory=list)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -136,6 +135,7 @@ class LocalStack:
             "scrape_configs": [
                 exporter_job,
                 {"job_name": "wedwatch-receiver", "static_configs": [{"targets": [self.receiver]}]},
+                *self.scrape_configs,
             ],
         }
         if self.victoriametrics_port is not None:
@@ -199,36 +199,13 @@ class LocalStack:
         await self._wait_ready(f"{self.victoriametrics_url}/health", timeout)
 
     def _spawn(self, argv: list[str], log: Path) -> None:
-        with log.open("ab") as out:
-            # Its own session: a Ctrl-C in the terminal reaches us, and we stop the children in order.
-            self.processes.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
+        self.processes.append(spawn(argv, log))
 
     async def _wait_ready(self, url: str, timeout: float) -> None:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(int(timeout / 0.1)):
-                for process in self.processes:
-                    if process.poll() is not None:
-                        name = Path(str(process.args[0])).name  # type: ignore[index]
-                        raise WedwatchError(f"{name} exited with {process.returncode}; see {self.directory}/*.log")
-                try:
-                    async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
-                        if response.status == 200:
-                            return
-                except (aiohttp.ClientError, TimeoutError):
-                    pass
-                await asyncio.sleep(0.1)
-        raise WedwatchError(f"{url} did not become ready within {timeout:g}s")
+        await wait_until(http_ok(url), url, self.processes, timeout=timeout, logs=self.directory)
 
     def stop(self) -> None:
         """Stop the servers one at a time, last started first (SIGTERM, then SIGKILL after 10 s)."""
         # One at a time: Prometheus (started last) goes before VictoriaMetrics, or it spends its
         # shutdown retrying to flush samples to a store that is gone until SIGKILL.
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_processes(self.processes)

@@ -28,7 +28,45 @@ Fault classes, each repeated `--repeats` times after a random 0-10 s phase offse
 5. `month`  a 3.5 s guest list on a wedding a month away: it must stay on the slow rules. By default
             it is a check, not a timing: `--month-budget` (330 s, one month-phase probe interval
             plus its jitter, so each of those weddings is probed with the fault on) in which no
-            fast-path alert (`live="true"`) may fire; what does fire within it is reported.
+            fast-path alert (`live="true"`) may fire; what does fire within it is reported;
+6. `storm`  class 1 (a 3.5 s guest list on its own live ceremony) while a platform-wide fault
+            raises an alert for every wedding and operation: `--storm-alerts` (12,000: 2,000
+            weddings × 6 operations) posted to Alertmanager's API (`/api/v2/alerts`, whole groups,
+            at most 1,000 alerts a request), so that they go the real way: grouped by the shipped
+            routing (alertname, wedding_id: 2,000 groups of 6), flushed together after the default
+            route's group_wait (30 s), 2,000 webhook notifications at once. The storm's alerts are
+            `WedwatchWeddingSlow` (the per-wedding slow rule) with severity `low` (the receiver's
+            `log` strategy: one `log` action each, recorded at ingest; no shipped rule sends `low`
+            — the shipped `medium` would queue a `cache_warm` per alert and spend the hourly
+            budget, another question), on weddings the calendar does not hold (`storm-R-NNNN`,
+            not live), with a `storm="R"` label and endsAt 6 hours ahead: each repeat's 2,000
+            groups are new (group_wait applies again), and the earlier repeats' alerts stay firing
+            but silent (nothing changes in their groups; repeat_interval is 4 h), so nothing is
+            re-sent or resolved into a later repeat (resolving them would make Alertmanager send
+            2,000 resolved notifications at the next group_interval, 5 minutes on: a second storm
+            at a moment no repeat controls).
+            The storm is aimed at the live alert. The receiver takes the 2,000 notifications within
+            a second or two of the flush and then commits them one after another for seconds, so a
+            storm posted at a random moment mostly misses the live alert. Its flush goes a random
+            `--storm-lead` (0-4 s) before the live alert's predicted arrival at the receiver: the
+            first probe to start after the fault ends the fault's latency later (guessed from the
+            probe history, at the earliest the schedule's jitter allows, then taken as seen on the
+            exporter when that is still in time), then the exporter's next scrape, the live group's
+            next evaluation, two more evaluations (three recorded breaches in the rule's 25 s
+            window) and the live route's group_wait (5 s), from Prometheus' lastScrape and
+            lastEvaluation. Measured besides the class's own times: when the receiver received the
+            first and the last storm alert (their incidents' `first_seen_at`, stamped before the
+            notification's transaction: arrival, not commit; read from the store after the
+            repeat), when Alertmanager had had every storm notification answered 2xx (its
+            `alertmanager_notification_requests_total` less `_failed_total`, polled; the receiver's
+            own /metrics waits for the store, so it cannot be polled during a storm) and its
+            webhook latency histogram, and the overlap: storm notifications still unanswered when
+            the live alert was received, and answered when the live first action reached the
+            target. Runs last, under the last lag, one repeat after another (`--storm-repeats`,
+            default `--repeats`), each once the previous storm was answered (at most
+            `--storm-timeout` after posting). The receiver's
+            `wedwatch_receiver_alerts_total{status="firing",severity="low"}` is read after each
+            repeat: all the storm's alerts counted.
 
 The scrape → evaluation lag. WedwatchLiveWeddingSlow/Down need three scraped samples in a 25 s
 window (`changes(wedwatch_probe_timestamp_seconds[25s]) >= 2`); with the exporter scraped every
@@ -38,8 +76,8 @@ comes less than 5 s after a scrape, and two otherwise, for as long as the deploy
 is. `--eval-lags short,long` (default) measures classes 1-3 under each: the run reads the lag
 (/api/v1/targets lastScrape, /api/v1/rules lastEvaluation) and, until it is what is wanted, copies
 the same rule files to another directory and reloads Prometheus (a new file path, a new offset).
-Classes 4, 5 and the noise run go with the first lag; `--lag-repeats` sets the repeats under the
-others.
+Classes 4, 5 and the noise run go with the first lag, class 6 with the last; `--lag-repeats` sets
+the repeats under the others.
 
 For each case: seconds from the fault (the POST to /admin/faults) to the first bad probe's end
 (the exporter's /metrics, tracked weddings), to the alert firing in Prometheus (/api/v1/alerts, and
@@ -50,7 +88,11 @@ An alert counts for a case when it names the case's wedding and operation (class
 catching up on an earlier case never passes for a detection. Everything is polled every
 `--poll` (0.5) seconds. Under the first lag, classes 1-3 and 5 run interleaved (`--stagger`
 apart, each on its own wedding), then class 4's repeats one after another, then the noise run;
-then classes 1-3 under each further lag.
+then classes 1-3 under each further lag; then class 6's repeats. The receiver's API lists at most
+1,000 incidents, newest first, and a storm pushes a live incident out of that in less than a poll:
+an incident that an action names and the polls have not seen is read from the store
+(`get_incident`), and during class 6 the API is polled for 100 rows only (its polls are load on
+the receiver the storm measures).
 
 The noise run (`--noise-minutes`, 30): one-off slow probes, one-off failures and jitter (4-6
 probes below the guarantee with one above it) on the noise weddings' guest_list, photo_upload,
@@ -67,9 +109,10 @@ that one failed probe fires WedwatchWeddingUnavailable (5 minutes later). Counte
 opened during the run naming a noise wedding (or no wedding) on a noised operation, and their
 non-`log` actions; both must be 0.
 
-Exit 1 when a live-wedding class's fault → first action p95 is above 60 s (or a repeat got no
-action within `--timeout`), a fast-path alert fired for a month-away wedding, or the noise run
-produced an incident or an action. The goal, ≤ 45 s, is printed beside it.
+Exit 1 when a live-wedding class's (1-4, 6) fault → first action p95 is above 60 s (or a repeat
+got no action within `--timeout`), a fast-path alert fired for a month-away wedding, or the noise
+run produced an incident or an action. The goal, ≤ 45 s, is printed beside it. The store is SQLite
+in the run's directory unless `--store-url`; the report names it.
 
 Run: .venv/bin/python bench/detect.py [--repeats 5] [--noise-minutes 30] [--eval-lags short,long] [--classes slow,...]
 JSON: bench/results/detect.json; logs, configs and the database: bench/results/detect-run/.
@@ -79,10 +122,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import dataclasses
+import itertools
+import math
 import os
 import random
+import re
 import secrets
 import shutil
 import subprocess
@@ -119,7 +166,10 @@ from wedwatch.calendar import Wedding
 from wedwatch.calendar.demo import todays_weddings
 from wedwatch.config import Config, load_config
 from wedwatch.demo import ALERTMANAGER_NAMES, PROMETHEUS_NAMES, LocalStack, find_binary
+from wedwatch.errors import StoreError
 from wedwatch.rules.wedding_day import operation_guarantees
+from wedwatch.store import Store, open_store
+from wedwatch.urls import redact_url
 
 LIMIT_SECONDS = 60.0  # issue 16: fault → first action p95, live weddings (exit 1 above)
 GOAL_SECONDS = 45.0  # ... and the goal
@@ -131,6 +181,13 @@ NOISE_OPS = ("guest_list", "photo_upload", "timeline_sync", "critical_path")
 JITTER_OPS = ("guest_list", "photo_upload", "critical_path")  # one request per probe: its latency is the probe's
 WATCHED = ("scale", "cache_warm", "page")
 AM_GROUP_GC_SECONDS = 32.0  # Alertmanager drops empty groups every 30 s
+# Class 6's storm: the per-wedding slow rule's name, the `log` strategy's severity (module docstring).
+STORM_ALERTNAME = "WedwatchWeddingSlow"
+STORM_SEVERITY = "low"
+STORM_CHUNK = 1000  # alerts per POST to Alertmanager
+STORM_ENDS = timedelta(hours=6)  # endsAt: firing for the whole run, never resolved into a later repeat
+STORM_RECEIVER_ROWS = 100  # the receiver API's page during class 6 (1,000 otherwise)
+FAST_PATH_EVALUATIONS = 2  # WedwatchLiveWeddingSlow fires two evaluations after the first that sees a breach
 
 
 @dataclass(frozen=True)
@@ -145,8 +202,8 @@ class FaultClass:
     platform_wide: bool = False
 
 
-def fault_classes(hang_operation: str) -> dict[str, FaultClass]:
-    """The five classes of issue 16, by key, in the table's order."""
+def fault_classes(hang_operation: str, storm_alerts: int = 12_000) -> dict[str, FaultClass]:
+    """The six classes of issue 16, by key, in the table's order."""
     classes = (
         FaultClass("slow", "1. slow guest list (3.5 s), live ceremony", "guest_list", {"latency_seconds": 3.5}, True),
         FaultClass(
@@ -170,6 +227,13 @@ def fault_classes(hang_operation: str) -> dict[str, FaultClass]:
         FaultClass(
             "month", "5. slow guest list (3.5 s), wedding a month away", "guest_list", {"latency_seconds": 3.5}, False
         ),
+        FaultClass(
+            "storm",
+            f"6. slow guest list (3.5 s), live ceremony, during a storm of {storm_alerts:,} alerts",
+            "guest_list",
+            {"latency_seconds": 3.5},
+            True,
+        ),  # fmt: skip
     )
     return {c.key: c for c in classes}
 
@@ -191,6 +255,11 @@ def epoch(text: str | None) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+def api_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A store row as the receiver's API shows it (timestamps as RFC 3339 text)."""
+    return {k: v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 @dataclass
@@ -254,6 +323,8 @@ class Observer:
         self.probes: dict[tuple[str, str], list[Probe]] = {}
         self.errors: Counter[str] = Counter()
         self.exporter_text = ""
+        self.store: Store | None = None  # the receiver's store, for incidents the API's page no longer shows
+        self.receiver_limit = 1000
 
     def target(self) -> web.Application:
         """The action target: records every request's arrival, answers 200 at once."""
@@ -304,7 +375,8 @@ class Observer:
                 occ.gone_seen = now
 
     async def _receiver(self) -> None:
-        async with self.session.get(f"{self.receiver}/api/v1/alerts", params={"limit": "1000"}) as response:
+        params = {"limit": str(self.receiver_limit)}
+        async with self.session.get(f"{self.receiver}/api/v1/alerts", params=params) as response:
             body = await response.json()
         now = time.monotonic()
         for row in body["data"]:
@@ -314,6 +386,19 @@ class Observer:
             incident.row = row
             if row.get("status") == "resolved" and incident.resolved_seen is None:
                 incident.resolved_seen = now
+        # An action names its incident; under a storm the newest-first page can miss it between two
+        # polls (thousands of incidents a second): read those from the store.
+        if self.store is None:
+            return
+        missing = {int(h.incident_id) for h in self.hits if h.incident_id.isdigit()} - self.incidents.keys()
+        for incident_id in sorted(missing):
+            try:
+                found = await self.store.get_incident(incident_id)
+            except StoreError as exc:
+                self.errors[f"_receiver store: {type(exc).__name__}"] += 1
+                return
+            if found is not None:
+                self.incidents[incident_id] = Incident(api_row(found), now)
 
     async def _exporter(self) -> None:
         async with self.session.get(f"{self.exporter}/metrics") as response:
@@ -431,6 +516,7 @@ class Run:
     lags: list[dict[str, Any]] = field(default_factory=list)
     noise: dict[str, Any] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
+    storms: list[Storm] = field(default_factory=list)
 
     def progress(self, message: str) -> None:
         print(f"[{time.monotonic() - self.start:7.1f}s] {message}", file=sys.stderr, flush=True)
@@ -516,18 +602,11 @@ async def interleaved(run: Run, classes: dict[str, FaultClass], lag: str, repeat
 
 async def eval_lag(run: Run) -> float | None:
     """Seconds from the exporter's last scrape to the live group's last evaluation, modulo the interval."""
-    async with run.session.get(f"{run.local.prometheus_url}/api/v1/targets", params={"state": "active"}) as r:
-        targets = (await r.json())["data"]["activeTargets"]
-    async with run.session.get(f"{run.local.prometheus_url}/api/v1/rules") as r:
-        groups = (await r.json())["data"]["groups"]
-    scraped = [epoch(t.get("lastScrape")) for t in targets if t["labels"].get("job") == "wedwatch-exporter"]
-    live = [g for g in groups if g["name"] == "wedwatch.live"]
-    if not scraped or not live or not scraped[0] or not live[0].get("lastEvaluation"):
+    schedule = await live_schedule(run)
+    if schedule is None:
         return None
-    evaluated = epoch(live[0]["lastEvaluation"]) or 0.0
-    if evaluated < 1e9 or scraped[0] < 1e9:
-        return None
-    return (evaluated - scraped[0]) % float(live[0]["interval"])
+    scraped, _, evaluated, every = schedule
+    return (evaluated - scraped) % every
 
 
 def lag_fits(want: str, lag: float) -> bool:
@@ -598,6 +677,325 @@ async def settle(run: Run, case: Case) -> None:
     else:
         run.progress(f"settle: still active after {run.args.settle:g} s; going on")
     await asyncio.sleep(AM_GROUP_GC_SECONDS)
+
+
+# --- class 6: the storm ------------------------------------------------------------------------
+#
+# The receiver takes a storm's 2,000 notifications within a second or two of Alertmanager's flush
+# and then commits them one transaction after another, for seconds: a storm posted at a random
+# moment mostly misses the live alert. So the storm is aimed: its flush (the POST plus the default
+# route's group_wait) goes `--storm-lead` seconds before the moment the live alert is predicted to
+# reach the receiver: the first probe after the fault (from the probe history, then as seen) ends
+# the fault's latency later, the first scrape after it, the live group's first evaluation after
+# that, two more evaluations (WedwatchLiveWeddingSlow needs three recorded breaches in its 25 s
+# window), and the live route's group_wait.
+
+
+@dataclass
+class Storm:
+    """One repeat's storm: what went to Alertmanager and when the receiver took it (seconds after posting)."""
+
+    repeat: int
+    alerts: int
+    weddings: int  # Alertmanager groups (alertname, wedding_id): one notification each
+    label: str  # its weddings are `label-NNNN`
+    lead: float = 0.0  # aimed: its flush this long before the live alert's predicted arrival
+    aimed_from: str = ""  # what the live alert's arrival was predicted from: `schedule` or `probe`
+    predicted_wall: float | None = None  # the live alert's predicted arrival at the receiver (epoch)
+    guessed_probe: float | None = None  # the first bad probe's end as guessed from the history, after the fault
+    late: float = 0.0  # posted this much later than aimed (the first bad probe was seen too late)
+    delay: float | None = None  # posted this long after the live fault
+    posted: float | None = None  # monotonic, just before the first POST
+    posted_wall: float | None = None
+    post_seconds: float | None = None  # all the POSTs to Alertmanager
+    post_errors: int = 0
+    first_received: float | None = None  # the first storm incident's first_seen_at (the receiver's clock)
+    last_received: float | None = None  # ... the last one's
+    acked: float | None = None  # Alertmanager had `weddings` more webhook requests answered 2xx (a poll)
+    taken: int = 0  # storm incidents in the store after the repeat
+    counted: float = 0.0  # the rise of wedwatch_receiver_alerts_total{status="firing",severity="low"}
+    notifications: dict[str, float] = field(default_factory=dict)  # wedwatch_receiver_notifications_total's rise
+    failed_requests: float = 0.0  # Alertmanager's failed webhook requests (retried)
+    latency: dict[str, float] = field(default_factory=dict)  # Alertmanager's webhook latency histogram, its rise
+    predicted_live: float | None = None  # the live alert's predicted arrival, after posting
+    live_received: float | None = None  # the live alert's first_seen_at, after posting
+    received_before_live: int | None = None  # storm alerts the receiver had received before the live alert
+    unanswered_at_live: int | None = None  # storm notifications not yet answered when the live alert came
+    answered_at_action: int | None = None  # storm notifications answered when the live first action came
+    polls: list[tuple[float, float]] = field(default_factory=list)  # (after posting, answered requests' rise)
+    note: str = ""
+
+
+def z(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def duration_seconds(text: str) -> float:
+    """A Prometheus/Alertmanager duration such as `30s`, `5m`, `1h` (one unit)."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)", str(text).strip())
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    return float(match[1]) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match[2]]
+
+
+def group_waits(run: Run) -> tuple[float, float]:
+    """The default route's group_wait (the storm's) and the live route's (the fast path's), from the stack's config."""
+    route = yaml.safe_load((run.local.directory / "alertmanager.yml").read_text())["route"]
+    live = next(r for r in route.get("routes", []) if 'live="true"' in r.get("matchers", []))
+    return duration_seconds(route["group_wait"]), duration_seconds(live.get("group_wait", route["group_wait"]))
+
+
+def storm_body(storm: Storm, operations: list[str], now: datetime) -> list[dict[str, Any]]:
+    """The storm's alerts as Alertmanager's API takes them: every operation of `storm.weddings` weddings."""
+    starts, ends = z(now), z(now + STORM_ENDS)
+    body = []
+    for i in range(storm.alerts):
+        wedding, op = divmod(i, len(operations))
+        labels = {"alertname": STORM_ALERTNAME, "severity": STORM_SEVERITY, "wedding_id": f"{storm.label}-{wedding:04d}",
+                  "operation": operations[op], "storm": str(storm.repeat)}  # fmt: skip
+        body.append({"labels": labels, "annotations": {"summary": f"platform-wide fault: {operations[op]} slow"},
+                     "startsAt": starts, "endsAt": ends})  # fmt: skip
+    return body
+
+
+async def receiver_counts(run: Run) -> dict[str, float]:
+    """The receiver's storm-severity firing alerts (`storm`) and its notifications by outcome, from its /metrics
+    (which reads the store: it answers once the transactions queued before it are done)."""
+    async with run.session.get(f"{run.obs.receiver}/metrics") as response:
+        text = await response.text()
+    counts = {"storm": 0.0}
+    for name, labels, value in samples(text, "wedwatch_receiver_alerts_total", "wedwatch_receiver_notifications_total"):
+        if name == "wedwatch_receiver_notifications_total":
+            counts[f"notifications:{labels.get('outcome', '')}"] = value
+        elif labels.get("status") == "firing" and labels.get("severity") == STORM_SEVERITY:
+            counts["storm"] += value
+    return counts
+
+
+async def alertmanager_counts(run: Run) -> dict[str, float]:
+    """Alertmanager's webhook requests (all, failed) and its latency histogram's buckets, from its /metrics."""
+    async with run.session.get(f"{run.local.alertmanager_url}/metrics") as response:
+        text = await response.text()
+    counts: dict[str, float] = {}
+    names = ("alertmanager_notification_requests_total", "alertmanager_notification_requests_failed_total",
+             "alertmanager_notification_latency_seconds_bucket")  # fmt: skip
+    for name, labels, value in samples(text, *names):
+        if labels.get("integration") == "webhook":
+            key = f"le:{labels['le']}" if name.endswith("_bucket") else name.removeprefix("alertmanager_notification_")
+            counts[key] = counts.get(key, 0.0) + value
+    return counts
+
+
+def answered(counts: dict[str, float]) -> float:
+    return counts.get("requests_total", 0.0) - counts.get("requests_failed_total", 0.0)
+
+
+async def post_storm(run: Run, storm: Storm, operations: list[str]) -> None:
+    """POST the storm to Alertmanager's API, at most STORM_CHUNK alerts a request, each group's in one."""
+    body = storm_body(storm, operations, datetime.now(UTC))
+    url = f"{run.local.alertmanager_url}/api/v2/alerts"
+    step = max(1, STORM_CHUNK // len(operations)) * len(operations)
+    storm.posted, storm.posted_wall = time.monotonic(), time.time()
+    for i in range(0, len(body), step):
+        async with run.session.post(url, json=body[i : i + step]) as response:
+            await response.read()
+            if response.status != 200:
+                storm.post_errors += 1
+    storm.post_seconds = time.monotonic() - storm.posted
+
+
+async def live_schedule(run: Run) -> tuple[float, float, float, float] | None:
+    """The exporter's last scrape and its interval, the live group's last evaluation and its interval (epoch, s)."""
+    async with run.session.get(f"{run.local.prometheus_url}/api/v1/targets", params={"state": "active"}) as r:
+        targets = (await r.json())["data"]["activeTargets"]
+    async with run.session.get(f"{run.local.prometheus_url}/api/v1/rules") as r:
+        groups = (await r.json())["data"]["groups"]
+    exporter = [t for t in targets if t["labels"].get("job") == "wedwatch-exporter"]
+    live = [g for g in groups if g["name"] == "wedwatch.live"]
+    if not exporter or not live or not live[0].get("lastEvaluation"):
+        return None
+    scraped, evaluated = epoch(exporter[0].get("lastScrape")) or 0.0, epoch(live[0]["lastEvaluation"]) or 0.0
+    if evaluated < 1e9 or scraped < 1e9:
+        return None
+    every = duration_seconds(exporter[0]["scrapeInterval"]) if exporter[0].get("scrapeInterval") else 10.0
+    return scraped, every, evaluated, float(live[0]["interval"])
+
+
+def predict_live(bad_probe_end: float, schedule: tuple[float, float, float, float], live_wait: float) -> float:
+    """When the live alert reaches the receiver (epoch), for a first bad probe ending at `bad_probe_end`."""
+    scraped, scrape_every, evaluated, eval_every = schedule
+    scrape = scraped + math.ceil((bad_probe_end - scraped) / scrape_every) * scrape_every
+    evaluation = evaluated + math.ceil((scrape - evaluated) / eval_every) * eval_every
+    return evaluation + FAST_PATH_EVALUATIONS * eval_every + live_wait
+
+
+def next_bad_probe(obs: Observer, case: Case, latency: float, jitter: float) -> float | None:
+    """The earliest end of the first probe to start after the fault, from the probe history (start-to-start
+    median, less the schedule's jitter): early rather than late, because a guess past a scrape puts the live
+    alert 10 s later, and the storm, aimed on it, after the live alert."""
+    assert case.injected_wall is not None
+    history = obs.probes.get((case.wedding_id or "", case.operation), [])
+    starts = [p.ts - p.duration for p in history[-7:]]
+    if len(starts) < 3:
+        return None
+    gaps = sorted(b - a for a, b in itertools.pairwise(starts))
+    every, start = gaps[len(gaps) // 2], starts[-1]
+    if every <= 0:
+        return None
+    while start <= case.injected_wall:
+        start += every
+    return max(start - jitter * every, case.injected_wall) + latency
+
+
+async def storm_aim(run: Run, case: Case, storm: Storm, fault: FaultClass, waits: tuple[float, float]) -> None:
+    """Sleep until the storm is to be posted: `lead` before the live alert's predicted arrival less the storm's
+    group_wait; predicted from the probe history, and again once the first bad probe is seen."""
+    assert case.injected is not None and case.injected_wall is not None
+    storm_wait, live_wait = waits
+    storm.lead = random.uniform(*run.args.storm_lead)
+    schedule = await live_schedule(run)
+    if schedule is None:
+        storm.note = "no scrape or evaluation time in Prometheus: posted at once"
+        return
+    guess = next_bad_probe(
+        run.obs, case, float(fault.spec.get("latency_seconds", 0.0)), run.config.schedule.jitter_ratio
+    )
+    storm.guessed_probe = None if guess is None else guess - case.injected_wall
+    deadline = case.injected + 60.0
+    while time.monotonic() < deadline:
+        seen = case.bad_probe is not None
+        end = case.injected_wall + case.bad_probe if case.bad_probe is not None else guess
+        if end is not None:
+            storm.aimed_from = "probe" if seen else "schedule"
+            storm.predicted_wall = predict_live(end, schedule, live_wait)
+            post = storm.predicted_wall - storm_wait - storm.lead
+            now = time.time()
+            if post <= now:
+                storm.late = now - post
+                return
+            if seen or post - now <= 0.1:
+                await asyncio.sleep(post - now)
+                return
+            await asyncio.sleep(0.1)
+        else:
+            await asyncio.sleep(0.1)
+    storm.note = "no bad probe within 60 s: posted then"
+
+
+def _stamp(value: Any) -> float | None:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return epoch(value) if isinstance(value, str) else None
+
+
+def _answered_at(storm: Storm, wall: float) -> int | None:
+    """Storm notifications Alertmanager had had answered by `wall`: the last poll before it (at most `weddings`)."""
+    assert storm.posted_wall is not None
+    before = [rise for t, rise in storm.polls if storm.posted_wall + t <= wall]
+    return None if not storm.polls else min(storm.weddings, int(before[-1] if before else 0))
+
+
+async def storm_figures(run: Run, case: Case, storm: Storm) -> None:
+    """From the store: when the receiver received the first and the last storm alert and how many before the live
+    alert (`first_seen_at`, this machine's clock); from the polls: how many notifications were answered."""
+    store = run.obs.store
+    if store is None or storm.posted_wall is None or case.injected_wall is None:
+        return
+    rows = await store.list_incidents(limit=2 * storm.alerts + 1000)  # newest first: this storm's are in
+    prefix = f"{storm.label}-"
+    received = sorted(t for r in rows if str(r.get("wedding_id") or "").startswith(prefix)
+                      and (t := _stamp(r.get("first_seen_at"))) is not None)  # fmt: skip
+    storm.taken = len(received)
+    if received:
+        storm.first_received, storm.last_received = received[0] - storm.posted_wall, received[-1] - storm.posted_wall
+    if storm.predicted_wall is not None:
+        storm.predicted_live = storm.predicted_wall - storm.posted_wall
+    if case.receiver is not None:
+        live = case.injected_wall + case.receiver
+        storm.live_received = live - storm.posted_wall
+        storm.received_before_live = bisect.bisect_left(received, live)
+        answered_then = _answered_at(storm, live)
+        storm.unanswered_at_live = None if answered_then is None else storm.weddings - answered_then
+    if case.action is not None:
+        storm.answered_at_action = _answered_at(storm, case.injected_wall + case.action)
+
+
+async def storm_repeat(run: Run, case: Case, storm: Storm, fault: FaultClass, operations: list[str],
+                       waits: tuple[float, float]) -> None:  # fmt: skip
+    """The live fault as run_case injects it; the storm, aimed at the live alert; until the live case is done
+    and Alertmanager has had the storm's notifications answered (at most `--storm-timeout` after posting)."""
+    args = run.args
+    live = asyncio.create_task(run_case(run, case, fault, 0.0, args.timeout))
+    try:
+        while case.injected is None and not live.done():
+            await asyncio.sleep(0.02)
+        if case.injected is None:
+            await live  # it failed before the fault went in: its error
+            return
+        rx_before, am_before = await receiver_counts(run), await alertmanager_counts(run)
+        await storm_aim(run, case, storm, fault, waits)
+        await post_storm(run, storm, operations)
+        assert storm.posted is not None
+        storm.delay = storm.posted - case.injected
+        run.progress(f"storm {storm.label}: {storm.alerts:,} alerts posted to Alertmanager {storm.delay:.1f} s after "
+                     f"the fault (aimed {storm.lead:.1f} s before the live alert, from the {storm.aimed_from or '—'}"
+                     f"{f', {storm.late:.1f} s late' if storm.late else ''}) in {storm.post_seconds:.1f} s")  # fmt: skip
+        am_latest = am_before
+        deadline = storm.posted + args.storm_timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                am_latest = await alertmanager_counts(run)
+                rise = answered(am_latest) - answered(am_before)
+                storm.polls.append((round(time.monotonic() - storm.posted, 2), rise))
+                if storm.acked is None and rise >= storm.weddings:
+                    storm.acked = time.monotonic() - storm.posted
+            if storm.acked is not None and live.done():
+                break
+            await asyncio.sleep(args.poll / 4)
+        await live
+    finally:
+        if not live.done():
+            live.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await live
+    rx_after = await receiver_counts(run)
+    storm.counted = rx_after["storm"] - rx_before["storm"]
+    storm.notifications = {k.partition(":")[2]: v - rx_before.get(k, 0.0) for k, v in rx_after.items()
+                           if k.startswith("notifications:") and v - rx_before.get(k, 0.0)}  # fmt: skip
+    storm.failed_requests = am_latest.get("requests_failed_total", 0.0) - am_before.get("requests_failed_total", 0.0)
+    storm.latency = {
+        k.partition(":")[2]: v - am_before.get(k, 0.0) for k, v in am_latest.items() if k.startswith("le:")
+    }
+    await storm_figures(run, case, storm)
+    if storm.taken < storm.alerts:
+        storm.note = f"the receiver took {storm.taken:,} of {storm.alerts:,} within {args.storm_timeout:g} s"
+    if storm.unanswered_at_live is not None:
+        overlap = f"came with {storm.unanswered_at_live:,}/{storm.weddings:,} storm notifications unanswered"
+        case.note = f"{case.note}; {overlap}" if case.note else overlap
+    shown = "—" if storm.acked is None else f"{storm.acked:.1f} s"
+    run.progress(f"storm {storm.label}: received {storm.first_received}-{storm.last_received} s, answered {shown} "
+                 f"after posting; live alert received {storm.live_received} s (predicted {storm.predicted_live}), "
+                 f"{storm.unanswered_at_live} storm notifications unanswered then")  # fmt: skip
+
+
+async def storm_class(run: Run, fault: FaultClass, lag: str) -> list[Case]:
+    """Class 6, one repeat after another, each with its own live wedding and its own storm."""
+    args = run.args
+    operations = run.config.operations.names()
+    weddings = -(-args.storm_alerts // len(operations))
+    waits = group_waits(run)
+    cases = []
+    run.obs.receiver_limit = STORM_RECEIVER_ROWS
+    try:
+        for repeat in range(args.storm_repeats):
+            case = Case(fault.key, repeat, run.weddings["storm"][repeat], fault.operation, lag)
+            storm = Storm(repeat, args.storm_alerts, weddings, f"storm-{repeat}")
+            cases.append(case)
+            run.storms.append(storm)
+            await storm_repeat(run, case, storm, fault, operations, waits)
+    finally:
+        run.obs.receiver_limit = 1000
+    return cases
 
 
 # --- noise -------------------------------------------------------------------------------------
@@ -772,18 +1170,20 @@ async def noise_run(run: Run) -> dict[str, Any]:
 
 
 def calendar(now: datetime, args: argparse.Namespace) -> tuple[list[Wedding], dict[str, list[str]]]:
-    """Live ceremonies (an hour ago) for every per-wedding repeat under each lag, the noise run and spares;
-    weddings a month away."""
+    """Live ceremonies (an hour ago) for every per-wedding repeat under each lag, class 6's repeats, the noise
+    run and spares; weddings a month away."""
     roles: dict[str, list[str]] = {}
     for i, lag in enumerate(args.eval_lags):
         count = args.repeats if i == 0 else args.lag_repeats
         for key in ("slow", "photo", "stall"):
             roles[f"{key}-{lag}"] = [f"{key}-{lag[0]}{n}" for n in range(count)]
     roles["noise"] = [f"noise-{n}" for n in range(args.noise_weddings)]
+    if "storm" in args.classes:
+        roles["storm"] = [f"storm-live-{n}" for n in range(args.storm_repeats)]
     live_ids = [w for ids in roles.values() for w in ids]
     roles["spare"] = [f"spare-{n}" for n in range(max(0, args.min_live - len(live_ids)))]
     live_ids += roles["spare"]
-    stay = timedelta(minutes=args.noise_minutes + 90)
+    stay = timedelta(minutes=args.noise_minutes + 90 + (5 * args.storm_repeats if "storm" in args.classes else 0))
     live = todays_weddings(now, [timedelta(hours=-1)] * len(live_ids), stay=stay, seed=args.seed, prefix="x")
     weddings = [dataclasses.replace(w, id=wid) for w, wid in zip(live, live_ids, strict=True)]
     roles["live"] = live_ids
@@ -882,6 +1282,7 @@ async def detect(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 for name in ("receiver", "exporter"):
                     fleet.start(name, [WEDWATCH, name, f"--config.file={path}", f"--web.listen-address={addr[name]}"],
                                 env=env, ready=f"http://{addr[name]}/-/ready")  # fmt: skip
+                obs.store = await open_store(url)  # the receiver has migrated it: reads only
                 local = LocalStack(workdir / "prometheus-stack", loaded, addr["exporter"], addr["receiver"], token,
                                    prometheus_port=free_port(), alertmanager_port=free_port(), time_compression=1)  # fmt: skip
                 local.write_files()
@@ -898,7 +1299,7 @@ async def detect(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 poller = asyncio.create_task(obs.run())
                 await ready(run, live)
                 run.phases["ready"] = time.monotonic() - run.start
-                classes = fault_classes(args.hang_operation)
+                classes = fault_classes(args.hang_operation, args.storm_alerts)
                 for i, lag in enumerate(args.eval_lags):
                     first = i == 0
                     entry = {"want": lag, "at_start": await set_lag(run, lag)}
@@ -920,11 +1321,16 @@ async def detect(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                         run.noise.update(await noise_run(run))
                         run.phases[f"noise-{lag}"] = time.monotonic() - run.start
                     entry["at_end"] = await eval_lag(run)
+                if "storm" in args.classes:
+                    run.cases += await storm_class(run, classes["storm"], args.eval_lags[-1])
+                    run.phases["storm"] = time.monotonic() - run.start
                 died = fleet.exited()
                 return {
                     "cases": run.cases,
                     "lags": run.lags,
                     "noise": run.noise,
+                    "storm": [dataclasses.asdict(s) for s in run.storms],
+                    "store": "SQLite" if url.startswith("sqlite") else f"PostgreSQL ({redact_url(url)})",
                     "phases": run.phases,
                     "died": died,
                     "observer_errors": dict(obs.errors),
@@ -938,6 +1344,8 @@ async def detect(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await poller
+            if obs.store is not None:
+                await obs.store.close()
             if local is not None:
                 local.stop()
             await target_runner.cleanup()
@@ -1009,6 +1417,8 @@ def report(result: dict[str, Any], args: argparse.Namespace, classes: dict[str, 
     print(table(["class", "lag", "rep", "wedding", "offset", "bad probe", "firing", "receiver", "action", "first", "alerts",
                  "note"], case_rows, title="Every repeat (seconds after the fault)"))  # fmt: skip
     print()
+    storm_report(result, cases)
+    print(f"store: {result['store']}")
     print(f"anchor, {ANCHOR}")
     print(f"arithmetic, {ARITHMETIC}")
     print("scrape → eval lag: seconds from the exporter's scrape to the wedwatch.live group's evaluation (fixed per "
@@ -1073,6 +1483,52 @@ def report(result: dict[str, Any], args: argparse.Namespace, classes: dict[str, 
     return 1 if failed else 0
 
 
+def storm_report(result: dict[str, Any], cases: list[Case]) -> None:
+    """Class 6's storms: every repeat, then one line."""
+    storms: list[dict[str, Any]] = result.get("storm") or []
+    if not storms:
+        return
+
+    def cell(v: float | None) -> object:
+        return "—" if v is None else round(v, 1)
+
+    def count(v: float | None) -> str:
+        return "—" if v is None else f"{v:,.0f}"
+
+    live = {c.repeat: c for c in cases if c.cls == "storm"}
+    rows = []
+    for s in storms:
+        case = live.get(s["repeat"])
+        guess = "" if s["guessed_probe"] is None else f"; probe guessed {s['guessed_probe']:.1f}"
+        aim = f"{s['lead']:.1f} ({s['aimed_from'] or '—'}{', late ' + format(s['late'], '.1f') if s['late'] else ''}{guess})"
+        latency = ", ".join(f"≤{k} {v:.0f}" for k, v in s["latency"].items() if v and k != "+Inf")
+        rows.append([s["repeat"], case.wedding_id if case else "—", cell(s["delay"]), aim,
+                     f"{cell(s['first_received'])}-{cell(s['last_received'])}", cell(s["acked"]),
+                     f"{s['taken']:,}/{s['alerts']:,}", cell(s["predicted_live"]), cell(s["live_received"]),
+                     count(s["received_before_live"]), count(s["unanswered_at_live"]), count(s["answered_at_action"]),
+                     cell(None if case is None or case.action is None or case.receiver is None else case.action - case.receiver),
+                     f"{latency}; failed {s['failed_requests']:.0f}" if latency else "—",
+                     s["note"] or ""])  # fmt: skip
+    first = storms[0]
+    print(table(["rep", "live wedding", "posted after fault", "aimed lead", "storm received", "storm answered",
+                 "storm incidents", "live predicted", "live received", "storm alerts received before live",
+                 "storm notif. unanswered at live", "answered at live action", "live received → action",
+                 "webhook latency (Alertmanager)", "note"], rows,
+                title=f"Class 6, the storm: {first['alerts']:,} {STORM_ALERTNAME} severity {STORM_SEVERITY} alerts "
+                      f"({first['weddings']:,} weddings × {-(-first['alerts'] // first['weddings'])} operations, "
+                      f"{first['weddings']:,} notifications) posted to Alertmanager; seconds after posting unless said"))  # fmt: skip
+    n = len(storms)
+    during = sum(1 for s in storms if s["unanswered_at_live"])
+    answered = spread([s["acked"] for s in storms], n)
+    unanswered = ", ".join(count(s["unanswered_at_live"]) for s in storms)
+    before = ", ".join(count(s["answered_at_action"]) for s in storms)
+    print(f"storm: Alertmanager had all {first['weddings']:,} notifications answered {answered} s after posting "
+          f"(p50 / p95 / max; its group_wait is 30 s); the live alert reached the receiver with {unanswered} of them "
+          f"unanswered (during the storm in {during} of {n} repeats); answered when the live first action came: "
+          f"{before} (Alertmanager's count of webhook requests: the few other notifications of those seconds in it)")  # fmt: skip
+    print()
+
+
 def source() -> dict[str, Any]:
     """Which wedwatch ran: this repository's tree (its commit, and whether src/ had uncommitted edits),
     or another tree given by PYTHONPATH (then only its path: its commit is what it was taken from)."""
@@ -1100,8 +1556,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--classes",
-        default="slow,photo,stall,mobile,month",
-        help="fault classes to run, comma-separated (default all five)",
+        default="slow,photo,stall,mobile,month,storm",
+        help="fault classes to run, comma-separated (default all six)",
     )
     parser.add_argument(
         "--timeout",
@@ -1157,6 +1613,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--noise-tail", type=float, default=60.0, help="seconds watched after the last noise event (default 60)"
     )
+    parser.add_argument(
+        "--storm-alerts", type=int, default=12_000, help="class 6: alerts in each storm (default 12,000: 2,000 × 6)"
+    )
+    parser.add_argument("--storm-repeats", type=int, default=None, help="class 6: repeats (default: --repeats)")
+    parser.add_argument(
+        "--storm-lead",
+        default="0,4",
+        help="class 6: the storm reaches the receiver a random LOW,HIGH seconds before the live alert is predicted "
+        "to (default 0,4)",
+    )
+    parser.add_argument(
+        "--storm-timeout",
+        type=float,
+        default=300.0,
+        help="class 6: at most this long after posting for the storm's notifications to be answered (default 300)",
+    )
     parser.add_argument("--min-live", type=int, default=24, help="at least this many live weddings (spares fill up)")
     parser.add_argument(
         "--poll", type=float, default=0.5, help="seconds between polls of Prometheus, receiver, exporter"
@@ -1175,7 +1647,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--eval-lags: distinct values among short, long, any")
     if args.lag_repeats is None:
         args.lag_repeats = args.repeats
-    classes = fault_classes(args.hang_operation)
+    if args.storm_repeats is None:
+        args.storm_repeats = args.repeats
+    try:
+        low, high = (float(v) for v in args.storm_lead.split(","))
+    except ValueError:
+        parser.error("--storm-lead: LOW,HIGH seconds")
+    if not low <= high or args.storm_alerts < 1 or args.storm_repeats < 1:
+        parser.error("--storm-lead: LOW <= HIGH; --storm-alerts, --storm-repeats: at least 1")
+    args.storm_lead = (low, high)
+    classes = fault_classes(args.hang_operation, args.storm_alerts)
     unknown = [c for c in args.classes if c not in classes]
     if unknown or args.repeats < 1:
         parser.error(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,8 +15,18 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from wedwatch.errors import ConfigError
+from wedwatch.webconfig import WebConfigSource
 
-__all__ = ["Served", "parse_listen_address", "serve", "serve_all", "SHUTDOWN_TIMEOUT_SECONDS", "tune_gc"]
+__all__ = [
+    "Served",
+    "add_web_config_flag",
+    "open_web_config",
+    "parse_listen_address",
+    "serve",
+    "serve_all",
+    "SHUTDOWN_TIMEOUT_SECONDS",
+    "tune_gc",
+]
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT_SECONDS = 10.0
@@ -47,6 +59,36 @@ def parse_listen_address(text: str, *, flag: str = "--web.listen-address") -> tu
         raise ConfigError(f"expected HOST:PORT, got {text!r}", field=flag)
     host = host.strip("[]") or "0.0.0.0"
     return host, int(port_text)
+
+
+def add_web_config_flag(parser: argparse.ArgumentParser, env: str) -> None:
+    """Add --web.config.file (the exporter-toolkit format), defaulting to `$env`."""
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        metavar="PATH",
+        default=os.environ.get(env) or None,
+        help="TLS, basic auth and response headers, in the format of Prometheus' exporter-toolkit;"
+        f" re-read when it changes (env {env}; docs/security.md)",
+    )
+
+
+def open_web_config(path: str | None, name: str) -> WebConfigSource | None:
+    """The web config named by --web.config.file, read and checked now (ConfigError: exit 2), or None."""
+    if not path:
+        return None
+    source = WebConfigSource(path)
+    active = source.current()
+    log.info(
+        "%s: web config %s: TLS %s, basic auth %s",
+        name,
+        path,
+        "enabled" if source.tls_enabled else "disabled",
+        f"for {len(active.users)} user(s)" if active.users else "disabled",
+    )
+    if active.users and not source.tls_enabled:
+        log.warning("%s: basic auth without TLS: passwords cross the network in clear text", name)
+    return source
 
 
 @dataclass(frozen=True)

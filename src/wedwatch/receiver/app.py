@@ -29,8 +29,9 @@ from wedwatch.receiver.openapi import openapi_document
 from wedwatch.receiver.payload import PayloadError, parse_notification
 from wedwatch.receiver.service import Receiver
 from wedwatch.store.values import RawJson
+from wedwatch.webconfig import WEB_USER, WebConfigSource, install
 
-__all__ = ["create_app", "RECEIVER_KEY", "ssl_context"]
+__all__ = ["create_app", "protect", "RECEIVER_KEY", "ssl_context"]
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -80,11 +81,36 @@ def _receiver_ctx(
     return ctx
 
 
+def protect(app: web.Application, source: WebConfigSource) -> None:
+    """Put --web.config.file in front of the receiver (docs/security.md).
+
+    Its `basic_auth_users` open every route; where receiver.auth asks for a credential (/alerts, the
+    page and the API), that credential opens it too, as Alertmanager can send only one Authorization
+    header. /metrics, the health endpoints and /openapi.json, which receiver.auth leaves open, take a
+    web config login only.
+    """
+
+    def accepts(request: web.Request) -> bool:
+        auth = request.app[RECEIVER_KEY].config.receiver.auth
+        return (
+            request.path not in _PUBLIC
+            and auth_configured(auth)
+            and authorized(request.headers.get("Authorization"), auth)
+        )
+
+    def refused(request: web.Request) -> None:
+        if request.path == "/alerts":
+            request.app[RECEIVER_KEY].metrics.notifications.labels("unauthorized").inc()
+
+    install(app, source, accepts=accepts, on_refused=refused, challenge=CHALLENGE)
+
+
 @web.middleware
 async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     receiver = request.app[RECEIVER_KEY]
     auth = receiver.config.receiver.auth
-    public = request.path in _PUBLIC or (auth.public_read and request.method == "GET")
+    # A --web.config.file login (`protect`) has full access, as in every exporter.
+    public = request.path in _PUBLIC or (auth.public_read and request.method == "GET") or WEB_USER in request
     if not public and not authorized(request.headers.get("Authorization"), auth):
         if request.path == "/alerts":
             receiver.metrics.notifications.labels("unauthorized").inc()

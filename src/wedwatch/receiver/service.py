@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from wedwatch.calendar.model import Wedding
-from wedwatch.calendar.phases import WeddingStatus
+from wedwatch.calendar.phases import WeddingStatus, is_live
 from wedwatch.calendar.watch import CalendarWatcher
 from wedwatch.config import Config, LoadedConfig
 from wedwatch.errors import StoreError, StoreUnavailable
 from wedwatch.forecast.persist import forecast_samples
+from wedwatch.receiver.admission import IngestGate, priority
 from wedwatch.receiver.ingest import IngestResult, ingest
 from wedwatch.receiver.metrics import ReceiverMetrics
 from wedwatch.receiver.payload import Notification
@@ -69,6 +70,11 @@ class Receiver:
         self._run_worker = run_worker
         self._tasks: list[asyncio.Task[None]] = []
         self.forecasting: ForecastRunner | None = None
+        # As many notifications in the store at once as it takes (SQLite: one transaction at a
+        # time; PostgreSQL: the pool), the others let in live weddings first (receiver/admission.py).
+        store = self.config.store
+        self.gate = IngestGate(1 if store.url.startswith("sqlite") else store.pool_max_size)
+        self._live: tuple[list[WeddingStatus] | None, frozenset[str]] = (None, frozenset())
 
     @property
     def config(self) -> Config:
@@ -169,10 +175,19 @@ class Receiver:
             raise StoreUnavailable("the store has not been reached yet")
         return self.store
 
+    def live_weddings(self) -> frozenset[str]:
+        """The ids of the weddings live now (recomputed when the statuses are)."""
+        statuses = self.statuses()
+        if self._live[0] is not statuses:  # the same list until the statuses are recomputed
+            self._live = (statuses, frozenset(s.wedding.id for s in statuses if is_live(s.phase)))
+        return self._live[1]
+
     async def accept(self, notification: Notification, raw: Mapping[str, object] | RawJson) -> IngestResult:
         """Persist one notification (durably, before the caller answers 200) and wake the worker."""
         store = self.require_store()
-        result = await ingest(store, notification, raw, self.statuses(), self.config.actions, self.now())
+        live = self.live_weddings()
+        async with self.gate.slot(priority(notification, live, bool(live))):
+            result = await ingest(store, notification, raw, self.statuses(), self.config.actions, self.now())
         m = self.metrics
         m.notifications.labels("duplicate" if result.duplicate else "accepted").inc()
         for status, severity in result.alerts:

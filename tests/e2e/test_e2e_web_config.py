@@ -1,6 +1,6 @@
 """A real Prometheus scrapes `wedwatch exporter` and `wedwatch receiver` over TLS with basic auth, both
-processes started with --web.config.file, through the scrape_config docs/security.md shows: the targets
-are up; a job without credentials is refused (up 0, 401). The receiver's page and API answer a login,
+processes started with --web.config.file, through the scrape jobs docs/security.md shows (read from the
+page): the targets are up; a job without credentials is refused (up 0, 401). The receiver's page and API answer a login,
 refuse anyone else, and /alerts still takes Alertmanager's bearer token (receiver.auth).
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
+from checkout import REPO
 from e2e_support import eventually, free_port
 from tls_files import TLSFiles, bcrypt_hash, make_tls_files
 
@@ -31,6 +33,7 @@ PASSWORD = "scrape-me-over-tls"
 LOGIN = {"Authorization": "Basic " + base64.b64encode(f"prometheus:{PASSWORD}".encode()).decode()}
 TOKEN = "alertmanager-bearer-token"
 FIRING = Path(__file__).parents[1] / "receiver" / "fixtures" / "firing.json"
+SECURITY = REPO / "docs" / "security.md"
 
 
 @contextmanager
@@ -69,17 +72,18 @@ def write_files(tmp_path: Path, pki: TLSFiles) -> dict[str, Path]:
     return {"config": tmp_path / "wedwatch.yml", "web": tmp_path / "web.yml", "password": tmp_path / "password"}
 
 
-def scrape_job(name: str, target: str, ca: Path, password_file: Path | None) -> dict[str, Any]:
-    """A job as docs/security.md writes it; without `password_file`, one that sends no credentials."""
-    job: dict[str, Any] = {
-        "job_name": name,
-        "scheme": "https",
-        "tls_config": {"ca_file": str(ca)},
-        "static_configs": [{"targets": [target]}],
-    }
-    if password_file is not None:
-        job["basic_auth"] = {"username": "prometheus", "password_file": str(password_file)}
-    return job
+def documented_jobs(exporter: str, receiver: str, ca: Path, password_file: Path) -> list[dict[str, Any]]:
+    """docs/security.md's two scrape jobs, with this test's addresses and files; and one without credentials."""
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", SECURITY.read_text(), re.S) if b.startswith("scrape_configs:")]
+    jobs: list[dict[str, Any]] = yaml.safe_load(block)["scrape_configs"]
+    targets = {"wedwatch-exporter": exporter, "wedwatch-receiver": receiver}
+    assert [job["job_name"] for job in jobs] == list(targets)
+    for job in jobs:
+        job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
+        job["tls_config"]["ca_file"] = str(ca)
+        job["basic_auth"]["password_file"] = str(password_file)
+    anonymous = {k: v for k, v in jobs[0].items() if k != "basic_auth"}
+    return [*jobs, {**anonymous, "job_name": "no-credentials"}]
 
 
 @pytest.fixture
@@ -92,11 +96,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     exporter, receiver, prometheus = (f"127.0.0.1:{free_port()}" for _ in range(3))
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
-        "scrape_configs": [
-            scrape_job("wedwatch-exporter", exporter, pki.ca, files["password"]),
-            scrape_job("wedwatch-receiver", receiver, pki.ca, files["password"]),
-            scrape_job("no-credentials", exporter, pki.ca, None),
-        ],
+        "scrape_configs": documented_jobs(exporter, receiver, pki.ca, files["password"]),
     }))  # fmt: skip
     wedwatch = [sys.executable, "-m", "wedwatch"]
     env = {"E2E_RECEIVER_TOKEN": TOKEN}  # the one config file serves both commands

@@ -11,7 +11,7 @@ from wedwatch.errors import ConfigError
 from wedwatch.webconfig import parse_web_config, read_web_config
 from wedwatch.webconfig.model import ALLOWED_HEADERS
 
-HASH = "$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG"  # the toolkit docs' example
+HASH = "$2y$10$8Ra/0PDZvcLj7lCDD8Hfcu5vbliICGv1ZrE/NFr8V/yr/sBXqSyaS"  # as `htpasswd -nBC 10` writes one
 
 
 def parse(text: str) -> object:

@@ -21,6 +21,7 @@ from wedwatch.config.operations import (
 )
 from wedwatch.config.platform_auth import PlatformAuthConfig
 from wedwatch.config.resources import ResourcesConfig
+from wedwatch.config.retention import RetentionConfig
 from wedwatch.config.thresholds import (
     SeverityThresholds,
     ThresholdsConfig,
@@ -46,6 +47,7 @@ __all__ = [
     "ActionsConfig",
     "ForecastConfig",
     "StoreConfig",
+    "RetentionConfig",
     "FeaturesConfig",
     "OPERATIONS",
 ]
@@ -181,6 +183,8 @@ class StoreConfig(Strict):
     # Connecting, waiting for a pooled connection, or for SQLite's write lock: past this the
     # store counts as unavailable (the receiver answers 503 and Alertmanager retries).
     timeout_seconds: Seconds = 10.0
+    # How long each kind of data is kept, and how the receiver prunes (config/retention.py).
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @field_validator("url")
     @classmethod

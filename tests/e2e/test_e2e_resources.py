@@ -117,6 +117,8 @@ async def stack(tmp_path: Path, postgres_url: str) -> AsyncIterator[Stack]:
         tmp_path / "exporters", redis_server=find_binary(REDIS_SERVER_NAMES),
         redis_exporter=find_binary(REDIS_EXPORTER_NAMES), postgres_exporter=find_binary(POSTGRES_EXPORTER_NAMES),
         postgres_dsn=postgres_exporter_dsn(postgres_url), jobs=JOBS,
+        # No limit: the used-ratio tiers are set low below for connections, and a cache ratio must not cross them.
+        redis_maxmemory="0",
     )  # fmt: skip
     local: LocalStack | None = None
     try:

@@ -9,7 +9,9 @@ with: every process gets a free loopback port of its own.
 
 - redis-server runs without persistence (`--save ""`, no AOF) in its own directory; its URL is
   what the platform stand-in's `--cache.url` takes. It can be stopped and started again on the
-  same port (the test of WedwatchCacheDown).
+  same port (the test of WedwatchCacheDown). It has a memory limit (64 MB, LRU eviction) as a
+  production cache does: without one redis_memory_max_bytes reads 0, and WedwatchCacheMemoryHigh
+  and the dashboard's cache memory panel have nothing to divide by.
 - redis_exporter 1.45 takes single-dash flags (`-redis.addr`, `-web.listen-address`) and keeps
   serving /metrics with `redis_up 0` while Redis is down.
 - postgres_exporter reads its DSN from DATA_SOURCE_NAME, never a flag (the URL may carry a
@@ -75,6 +77,7 @@ class ResourceExporters:
     redis_exporter: str | None = None  # runs only beside redis_server
     postgres_exporter: str | None = None  # runs only with postgres_dsn
     postgres_dsn: str | None = None
+    redis_maxmemory: str = "64mb"
     jobs: ExporterJobs = field(default_factory=ExporterJobs)
     ports: dict[str, int] = field(default_factory=dict)
     # Debian packages wanted but not installed (what `installed` could not find), for the demo to say.
@@ -177,7 +180,7 @@ class ResourceExporters:
         data.mkdir(parents=True, exist_ok=True)
         self._redis = spawn(
             [self.redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(data)],
+             "--dir", str(data), "--maxmemory", self.redis_maxmemory, "--maxmemory-policy", "allkeys-lru"],
             self.directory / "redis.log",
         )  # fmt: skip
         await wait_until(

@@ -21,12 +21,15 @@ from datetime import datetime
 
 from wedwatch.store.forecasts import ForecastMethods
 from wedwatch.store.incidents import IncidentMethods
+from wedwatch.store.leases import LeaseMethods
 from wedwatch.store.migrations import apply_migrations
 from wedwatch.store.notifications import NotificationMethods
 from wedwatch.store.outbox import OutboxMethods
 from wedwatch.store.probe_results import ProbeResultMethods
 from wedwatch.store.receiver_state import ReceiverStateMethods
 from wedwatch.store.responses import ResponseMethods
+from wedwatch.store.retention import RetentionMethods
+from wedwatch.store.stats import StatsMethods
 from wedwatch.store.weddings import WeddingMethods
 
 __all__ = ["Store"]
@@ -41,6 +44,9 @@ class Store(
     ResponseMethods,
     ReceiverStateMethods,
     ForecastMethods,
+    RetentionMethods,
+    LeaseMethods,
+    StatsMethods,
 ):
     """A wedwatch store: open one with `open_store(url)`; both back ends share these methods."""
 
@@ -61,3 +67,11 @@ class Store(
         for row in rows:
             tables.setdefault(row["table_name"], {})[row["column_name"]] = row["data_type"]
         return tables
+
+    async def reclaim_space(self) -> int:
+        """Hand a step of free pages back to the file system; how many (0: nothing left, or nothing to do here).
+
+        Only SQLite databases created with incremental auto-vacuum do anything (sqlite.py); PostgreSQL's
+        autovacuum makes the space of removed rows reusable on its own.
+        """
+        return 0

@@ -48,6 +48,7 @@ __all__ = [
 
 TIMESTAMP_COLUMNS = frozenset(
     {
+        "acquired_at",
         "applied_at",
         "bucket_start",
         "created_at",
@@ -56,6 +57,7 @@ TIMESTAMP_COLUMNS = frozenset(
         "entered_at",
         "executed_at",
         "exited_at",
+        "expires_at",
         "finished_at",
         "first_action_completed_at",
         "first_seen_at",

@@ -293,3 +293,158 @@ ON CONFLICT (id) DO UPDATE SET
     enabled = excluded.enabled, reason = excluded.reason,
     updated_at = excluded.updated_at, updated_by = excluded.updated_by
 RETURNING *;
+
+-- Retention (store/retention.py). Each kind of data has `prunable_<kind>`, one batch of the ids
+-- it may remove (:cutoff, :limit; each walks an index in order so that it stops at the limit),
+-- and `count_prunable_<kind>` with the same condition, for dry runs (tests/store/test_retention.py
+-- checks that a dry run counts what a pass removes). The ids go to `delete_<table>` (the dialect's
+-- file: it unpacks the row set). Instants are compared strictly: a row exactly at the cutoff stays.
+
+-- name: prunable_notifications
+SELECT id FROM notifications WHERE received_at < :cutoff ORDER BY received_at LIMIT :limit;
+
+-- name: count_prunable_notifications
+SELECT count(*) AS n FROM notifications WHERE received_at < :cutoff;
+
+-- name: prunable_probe_aggregates_untracked
+-- The phases in which a wedding is never tracked; the tracked ones are calendar.phases.TRACKED_PHASES
+-- (tests/store/test_retention.py checks that the two lists split config.Phase). Ordered as the
+-- index (phase, bucket_start) is, so that each phase is one range read in order.
+SELECT id FROM wedding_performance_metrics
+WHERE phase IN ('planning', 'month', 'archived') AND bucket_start < :cutoff
+ORDER BY phase, bucket_start LIMIT :limit;
+
+-- name: count_prunable_probe_aggregates_untracked
+SELECT count(*) AS n FROM wedding_performance_metrics
+WHERE phase IN ('planning', 'month', 'archived') AND bucket_start < :cutoff;
+
+-- name: prunable_probe_aggregates_tracked
+SELECT id FROM wedding_performance_metrics
+WHERE phase IN ('week', 'eve', 'wedding_day', 'ceremony', 'after') AND bucket_start < :cutoff
+ORDER BY phase, bucket_start LIMIT :limit;
+
+-- name: count_prunable_probe_aggregates_tracked
+SELECT count(*) AS n FROM wedding_performance_metrics
+WHERE phase IN ('week', 'eve', 'wedding_day', 'ceremony', 'after') AND bucket_start < :cutoff;
+
+-- name: prunable_critical_path
+SELECT id FROM critical_path_metrics WHERE observed_at < :cutoff ORDER BY observed_at LIMIT :limit;
+
+-- name: count_prunable_critical_path
+SELECT count(*) AS n FROM critical_path_metrics WHERE observed_at < :cutoff;
+
+-- name: prunable_prediction_sets
+-- The newest set of each series stays however old: it is what the receiver exports (wedwatch_forecast)
+-- while the forecaster is off.
+SELECT p.id FROM scaling_prediction_sets AS p
+WHERE p.created_at < :cutoff
+  AND EXISTS (
+      SELECT 1 FROM scaling_prediction_sets AS n
+      WHERE n.series = p.series AND (n.created_at > p.created_at OR (n.created_at = p.created_at AND n.id > p.id))
+  )
+ORDER BY p.created_at LIMIT :limit;
+
+-- name: count_prunable_prediction_sets
+SELECT count(*) AS n FROM scaling_prediction_sets AS p
+WHERE p.created_at < :cutoff
+  AND EXISTS (
+      SELECT 1 FROM scaling_prediction_sets AS n
+      WHERE n.series = p.series AND (n.created_at > p.created_at OR (n.created_at = p.created_at AND n.id > p.id))
+  );
+
+-- name: prunable_optimization_results
+SELECT id FROM optimization_results WHERE executed_at < :cutoff ORDER BY executed_at LIMIT :limit;
+
+-- name: count_prunable_optimization_results
+SELECT count(*) AS n FROM optimization_results WHERE executed_at < :cutoff;
+
+-- name: prunable_plan_actions
+-- Finished actions no incident asked for (a forecast's pre-ceremony plans); an incident's actions
+-- go with their incident. Pending and running rows never go.
+SELECT id FROM action_outbox
+WHERE incident_id IS NULL AND status IN ('done', 'failed', 'skipped') AND finished_at < :cutoff
+LIMIT :limit;
+
+-- name: count_prunable_plan_actions
+SELECT count(*) AS n FROM action_outbox
+WHERE incident_id IS NULL AND status IN ('done', 'failed', 'skipped') AND finished_at < :cutoff;
+
+-- name: prunable_emergency_periods
+-- Closed periods only: the open one (active = 1, exited_at NULL) never goes.
+SELECT id FROM emergency_events
+WHERE active IS NULL AND exited_at < :cutoff
+ORDER BY exited_at LIMIT :limit;
+
+-- name: count_prunable_emergency_periods
+SELECT count(*) AS n FROM emergency_events WHERE active IS NULL AND exited_at < :cutoff;
+
+-- name: prunable_incidents
+-- Resolved incidents last heard of before :cutoff, with none of their actions pending or running,
+-- that no kept emergency period (open, or closed at or after :periods_cutoff) refers to. Their
+-- actions and responses go with them, children first (delete_incident_actions, _responses).
+-- PostgreSQL overrides this to lock the rows it picks (the condition is the same).
+SELECT p.id FROM performance_alerts AS p
+WHERE p.status = 'resolved' AND p.last_seen_at < :cutoff
+  AND NOT EXISTS (
+      SELECT 1 FROM action_outbox AS a WHERE a.incident_id = p.id AND a.status IN ('pending', 'running')
+  )
+  AND NOT EXISTS (
+      SELECT 1 FROM emergency_events AS e
+      WHERE e.incident_id = p.id AND (e.exited_at IS NULL OR e.exited_at >= :periods_cutoff)
+  )
+ORDER BY p.last_seen_at LIMIT :limit;
+
+-- name: count_prunable_incidents
+WITH prunable AS (
+    SELECT p.id FROM performance_alerts AS p
+    WHERE p.status = 'resolved' AND p.last_seen_at < :cutoff
+      AND NOT EXISTS (
+          SELECT 1 FROM action_outbox AS a WHERE a.incident_id = p.id AND a.status IN ('pending', 'running')
+      )
+      AND NOT EXISTS (
+          SELECT 1 FROM emergency_events AS e
+          WHERE e.incident_id = p.id AND (e.exited_at IS NULL OR e.exited_at >= :periods_cutoff)
+      )
+)
+SELECT
+    (SELECT count(*) FROM prunable) AS performance_alerts,
+    (SELECT count(*) FROM action_outbox WHERE incident_id IN (SELECT id FROM prunable)) AS action_outbox,
+    (SELECT count(*) FROM degradation_responses WHERE incident_id IN (SELECT id FROM prunable)) AS degradation_responses;
+
+-- Leases (store/leases.py): times are the holder's wall clock.
+
+-- name: acquire_lease
+-- Taken when nobody holds it, when its holder's time ran out, or when the caller already holds it.
+INSERT INTO store_leases (name, holder, acquired_at, expires_at)
+VALUES (:name, :holder, :now, :expires_at)
+ON CONFLICT (name) DO UPDATE SET
+    holder = excluded.holder, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+WHERE store_leases.expires_at <= excluded.acquired_at OR store_leases.holder = excluded.holder
+RETURNING holder;
+
+-- name: renew_lease
+-- Nothing when another holder took it over after it lapsed.
+UPDATE store_leases SET expires_at = :expires_at WHERE name = :name AND holder = :holder
+RETURNING holder;
+
+-- name: release_lease
+DELETE FROM store_leases WHERE name = :name AND holder = :holder;
+
+-- name: get_lease
+SELECT * FROM store_leases WHERE name = :name;
+
+-- name: table_rows
+-- Every table's row count, for `wedwatch store stats` (a test checks that no table is missing).
+SELECT 'action_outbox' AS table_name, count(*) AS n FROM action_outbox
+UNION ALL SELECT 'automation_state', count(*) FROM automation_state
+UNION ALL SELECT 'critical_path_metrics', count(*) FROM critical_path_metrics
+UNION ALL SELECT 'degradation_responses', count(*) FROM degradation_responses
+UNION ALL SELECT 'emergency_events', count(*) FROM emergency_events
+UNION ALL SELECT 'notifications', count(*) FROM notifications
+UNION ALL SELECT 'optimization_results', count(*) FROM optimization_results
+UNION ALL SELECT 'performance_alerts', count(*) FROM performance_alerts
+UNION ALL SELECT 'scaling_prediction_sets', count(*) FROM scaling_prediction_sets
+UNION ALL SELECT 'schema_migrations', count(*) FROM schema_migrations
+UNION ALL SELECT 'store_leases', count(*) FROM store_leases
+UNION ALL SELECT 'wedding_performance_metrics', count(*) FROM wedding_performance_metrics
+UNION ALL SELECT 'weddings', count(*) FROM weddings;

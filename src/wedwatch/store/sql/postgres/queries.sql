@@ -126,3 +126,78 @@ UPDATE degradation_responses AS d SET first_action_completed_at = (e.r ->> 'comp
 FROM jsonb_array_elements(:rows) AS e(r)
 WHERE d.incident_id = (e.r ->> 'incident_id')::bigint
   AND (d.first_action_completed_at IS NULL OR d.first_action_completed_at > (e.r ->> 'completed_at')::timestamptz);
+
+-- Retention (store/retention.py): a batch's ids (:rows of {id}) removed from one table. `= ANY(ARRAY(…))`
+-- makes the ids one array computed first, then walks the primary key (or the incident index) once
+-- per id: with `IN (SELECT …)` the planner hashes the batch and scans the whole table when it
+-- expects a few thousand rows.
+
+-- name: delete_notifications
+DELETE FROM notifications
+WHERE id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_probe_aggregates
+DELETE FROM wedding_performance_metrics
+WHERE id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_critical_path
+DELETE FROM critical_path_metrics
+WHERE id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_prediction_sets
+DELETE FROM scaling_prediction_sets
+WHERE id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_optimization_results
+DELETE FROM optimization_results
+WHERE id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_actions
+DELETE FROM action_outbox
+WHERE id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_emergency_periods
+DELETE FROM emergency_events
+WHERE id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_incident_actions
+DELETE FROM action_outbox
+WHERE incident_id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_incident_responses
+DELETE FROM degradation_responses
+WHERE incident_id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_incidents
+DELETE FROM performance_alerts
+WHERE id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: prunable_incidents
+-- The shared query's condition, and the rows it picks locked until the batch commits, so that a
+-- delivery re-firing one of them cannot slip in between the pick and the delete (it waits for the
+-- batch, then finds the incident gone). SKIP LOCKED: a row a delivery holds is left for the next pass.
+SELECT p.id FROM performance_alerts AS p
+WHERE p.status = 'resolved' AND p.last_seen_at < :cutoff
+  AND NOT EXISTS (
+      SELECT 1 FROM action_outbox AS a WHERE a.incident_id = p.id AND a.status IN ('pending', 'running')
+  )
+  AND NOT EXISTS (
+      SELECT 1 FROM emergency_events AS e
+      WHERE e.incident_id = p.id AND (e.exited_at IS NULL OR e.exited_at >= :periods_cutoff)
+  )
+ORDER BY p.last_seen_at LIMIT :limit
+FOR UPDATE OF p SKIP LOCKED;
+
+-- name: table_bytes
+-- Bytes per table with its indexes and TOAST (pg_total_relation_size); a partitioned table is the
+-- sum of its partitions (pg_partition_tree), which are not listed themselves.
+SELECT c.relname::text AS table_name,
+       CASE WHEN c.relkind = 'p'
+            THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) AS t)
+            ELSE pg_total_relation_size(c.oid)
+       END::bigint AS bytes
+FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition;
+
+-- name: database_bytes
+SELECT pg_database_size(current_database()) AS bytes;

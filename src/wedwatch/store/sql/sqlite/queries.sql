@@ -89,3 +89,48 @@ UPDATE degradation_responses SET first_action_completed_at = r.value ->> '$.comp
 FROM json_each(:rows) AS r
 WHERE degradation_responses.incident_id = r.value ->> '$.incident_id'
   AND (first_action_completed_at IS NULL OR first_action_completed_at > r.value ->> '$.completed_at');
+
+-- Retention (store/retention.py): a batch's ids (:rows of {id}) removed from one table. SQLite's
+-- foreign keys are enforced (PRAGMA foreign_keys = ON): an incident's actions and response go first.
+
+-- name: delete_notifications
+DELETE FROM notifications WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_probe_aggregates
+DELETE FROM wedding_performance_metrics WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_critical_path
+DELETE FROM critical_path_metrics WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_prediction_sets
+DELETE FROM scaling_prediction_sets WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_optimization_results
+DELETE FROM optimization_results WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_actions
+DELETE FROM action_outbox WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_emergency_periods
+DELETE FROM emergency_events WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_incident_actions
+DELETE FROM action_outbox WHERE incident_id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_incident_responses
+DELETE FROM degradation_responses WHERE incident_id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_incidents
+DELETE FROM performance_alerts WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: table_bytes
+-- Bytes per table, its indexes included (as PostgreSQL's pg_total_relation_size), from the dbstat
+-- virtual table: Python's SQLite is usually built with it (SQLITE_ENABLE_DBSTAT_VTAB); without it
+-- this fails and `store stats` reports no bytes (store/stats.py). It reads every page of the file.
+SELECT m.tbl_name AS table_name, sum(s.pgsize) AS bytes
+FROM dbstat AS s JOIN sqlite_schema AS m ON m.name = s.name
+WHERE s.aggregate = 1 AND m.tbl_name NOT LIKE 'sqlite_%'
+GROUP BY m.tbl_name;
+
+-- name: database_bytes
+SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size();

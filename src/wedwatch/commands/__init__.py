@@ -16,6 +16,7 @@ from wedwatch.commands import (
     probe,
     receiver,
     rules,
+    store,
     weddings,
 )
 
@@ -43,5 +44,6 @@ COMMANDS: dict[str, Command] = {
     "probe": probe,
     "receiver": receiver,
     "rules": rules,
+    "store": store,
     "weddings": weddings,
 }

@@ -58,6 +58,30 @@ RECEIVER_METRICS: tuple[MetricSpec, ...] = (
         ("series", "bound"),
         "Latest forecast for the next hour per series; bound is yhat, lower or upper.",
     ),
+    MetricSpec(
+        "wedwatch_store_pruned_rows_total",
+        "counter",
+        ("table",),
+        "Rows this receiver removed from each store table past its retention (store.retention).",
+    ),
+    MetricSpec(
+        "wedwatch_store_prune_runs_total",
+        "counter",
+        ("outcome",),
+        "Pruning passes this receiver started, by outcome (completed, skipped: another replica held the lease, failed).",
+    ),
+    MetricSpec(
+        "wedwatch_store_prune_last_completed_timestamp_seconds",
+        "gauge",
+        (),
+        "When this receiver last completed a pruning pass (Unix time; 0: never).",
+    ),
+    MetricSpec(
+        "wedwatch_store_prune_last_duration_seconds",
+        "gauge",
+        (),
+        "How long this receiver's last completed pruning pass took.",
+    ),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -13,11 +13,13 @@ from prometheus_client.registry import Collector
 
 from wedwatch.receiver.capacity_target import REASONS, Targets
 from wedwatch.receiver.contract import RECEIVER_METRICS, RESOLUTION_BUCKETS
+from wedwatch.store.retention import PRUNED_TABLES
 
 __all__ = ["ReceiverMetrics", "NOTIFICATION_OUTCOMES"]
 
 NOTIFICATION_OUTCOMES = ("accepted", "duplicate", "bad_request", "unauthorized", "too_large", "unavailable", "error")
 ACTION_OUTCOMES = ("succeeded", "failed", "skipped", "dry_run")
+PRUNE_OUTCOMES = ("completed", "skipped", "failed")
 _HELP = {m.name: m.help for m in RECEIVER_METRICS}
 
 ForecastSamples = Callable[[], Iterable[tuple[str, str, float]]]
@@ -86,13 +88,45 @@ class ReceiverMetrics:
             buckets=RESOLUTION_BUCKETS,
             registry=r,
         )
+        # Pruning (store/pruning.py): rows as each batch commits, and each pass's outcome.
+        self.pruned_rows = Counter(
+            "wedwatch_store_pruned_rows", _HELP["wedwatch_store_pruned_rows_total"], ["table"], registry=r
+        )
+        self.prune_runs = Counter(
+            "wedwatch_store_prune_runs", _HELP["wedwatch_store_prune_runs_total"], ["outcome"], registry=r
+        )
+        self.prune_last_completed = Gauge(
+            "wedwatch_store_prune_last_completed_timestamp_seconds",
+            _HELP["wedwatch_store_prune_last_completed_timestamp_seconds"],
+            registry=r,
+        )
+        self.prune_last_duration = Gauge(
+            "wedwatch_store_prune_last_duration_seconds", _HELP["wedwatch_store_prune_last_duration_seconds"], registry=r
+        )
         r.register(_ForecastCollector(forecast_samples))
         r.register(_CapacityCollector(lambda: self.capacity_targets))
         for outcome in NOTIFICATION_OUTCOMES:
             self.notifications.labels(outcome)  # exposed at 0 from the start, so rate() works
         for strategy in ("emergency", "urgent", "standard", "log"):
             self.resolution.labels(strategy)
+        for table in PRUNED_TABLES:
+            self.pruned_rows.labels(table)
+        for outcome in PRUNE_OUTCOMES:
+            self.prune_runs.labels(outcome)
 
     def action(self, action: str, outcome: str) -> None:
         """Count one finished action."""
         self.actions.labels(action, outcome).inc()
+
+    def pruned(self, counts: Mapping[str, int]) -> None:
+        """Count the rows one pruning batch removed, per table."""
+        for table, rows in counts.items():
+            if rows:
+                self.pruned_rows.labels(table).inc(rows)
+
+    def prune_run(self, outcome: str, *, seconds: float = 0.0, finished_at: float = 0.0) -> None:
+        """Count one pruning pass; a completed one also sets when it finished and how long it took."""
+        self.prune_runs.labels(outcome).inc()
+        if outcome == "completed":
+            self.prune_last_completed.set(finished_at)
+            self.prune_last_duration.set(seconds)

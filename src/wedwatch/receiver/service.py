@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -26,6 +28,7 @@ from wedwatch.receiver.metrics import ReceiverMetrics
 from wedwatch.receiver.payload import Notification
 from wedwatch.receiver.worker import Worker
 from wedwatch.store import Store, open_store
+from wedwatch.store.pruning import PruneReport, prune
 from wedwatch.store.transaction import Row
 from wedwatch.store.values import RawJson
 from wedwatch.urls import redact_url
@@ -152,6 +155,36 @@ class Receiver:
         )
         if self._run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="outbox worker"))
+        if self.config.store.retention.enabled:
+            self._tasks.append(asyncio.create_task(self._prune_loop(), name="store pruning"))
+
+    async def prune_once(self) -> PruneReport:
+        """One retention pass (store/pruning.py), skipped when another replica holds the lease; counted in the metrics."""
+        retention = self.config.store.retention
+        started = time.monotonic()
+        try:
+            report = await prune(
+                self.require_store(), retention.windows(), holder=self.worker_id, at=self.now(),
+                batch_size=retention.batch_size, pause_seconds=retention.pause_seconds, on_batch=self.metrics.pruned,
+            )  # fmt: skip
+        except StoreError:
+            self.metrics.prune_run("failed", seconds=time.monotonic() - started)
+            raise
+        outcome = "skipped" if report.skipped else "failed" if report.lease_lost else "completed"
+        self.metrics.prune_run(outcome, seconds=report.seconds, finished_at=time.time())
+        return report
+
+    async def _prune_loop(self) -> None:
+        # The first pass waits a random part of the interval, so that replicas started together spread out.
+        await asyncio.sleep(random.uniform(0.1, 1.0) * self.config.store.retention.interval_seconds)
+        while True:
+            try:
+                report = await self.prune_once()
+                if report.rows:
+                    log.info("pruned %d rows in %.1f s", report.rows, report.seconds)
+            except StoreError as exc:
+                log.warning("pruning failed, next try in one interval: %s", exc)
+            await asyncio.sleep(self.config.store.retention.interval_seconds)
 
     async def refresh_forecasts(self) -> None:
         """Re-read the newest prediction sets (what `wedwatch_forecast` exports)."""

@@ -29,6 +29,7 @@ from grafana_queries import all_queries
 from wedwatch.calendar import Wedding, parse_calendar
 from wedwatch.config import load_config
 from wedwatch.demo import ALERTMANAGER_NAMES, PROMETHEUS_NAMES, LocalStack, find_binary
+from wedwatch.demo.exporters import ResourceExporters, postgres_exporter_dsn
 from wedwatch.exporter.app import create_app as exporter_app
 from wedwatch.platform import PlatformSettings
 from wedwatch.platform import create_app as platform_app
@@ -85,9 +86,10 @@ def binaries() -> None:
 
 
 @pytest.fixture
-async def stack_factory(tmp_path: Path, binaries: None) -> AsyncIterator[Callable[[list[dict[str, Any]]], Awaitable[Stack]]]:
+async def stack_factory(tmp_path: Path, binaries: None, postgres_url: str) -> AsyncIterator[Callable[[list[dict[str, Any]]], Awaitable[Stack]]]:
     runners: list[web.AppRunner] = []
     stacks: list[LocalStack] = []
+    resource_exporters: list[ResourceExporters] = []
 
     async def make(entries: list[dict[str, Any]]) -> Stack:
         d = tmp_path / f"stack{len(stacks)}"
@@ -130,9 +132,13 @@ async def stack_factory(tmp_path: Path, binaries: None) -> AsyncIterator[Callabl
         exporter = await serve(exporter_app(loaded, record=False), runners)
         rapp = receiver_app(loaded)
         receiver = await serve(rapp, runners)
+        found = ResourceExporters.installed(d / "exporters", postgres_dsn=postgres_exporter_dsn(postgres_url))
+        resource_exporters.append(found)
+        await found.start()
         local = LocalStack(
             d / "prometheus-stack", loaded.config, exporter, receiver, TOKEN,
             prometheus_port=free_port(), alertmanager_port=free_port(), time_compression=30,
+            scrape_configs=found.scrape_configs(),
         )  # fmt: skip
         local.write_files()
         stacks.append(local)
@@ -142,6 +148,8 @@ async def stack_factory(tmp_path: Path, binaries: None) -> AsyncIterator[Callabl
     yield make
     for local in stacks:
         local.stop()
+    for found in resource_exporters:
+        found.stop()
     for runner in reversed(runners):
         await runner.cleanup()
 
@@ -212,6 +220,7 @@ async def _seed_forecast(stack: Stack) -> None:
 NO_DATA_IN_A_SHORT_RUN = {
     # Forecast against actual compares with the forecast made an hour earlier (`offset 1h`).
     "offset 1h": "needs an hour of history",
+    'resource!=""': "no resource alert fires in this test",
 }
 
 

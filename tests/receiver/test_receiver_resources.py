@@ -64,9 +64,10 @@ def test_resource_responses_accept_definitions_builtins_and_notify(tmp_path: Pat
     ("strategy", "resources", "expected"),
     [
         ("urgent", (), {"db_connections": 65.0, "cache_mb": 706.0, "instances": 5.0}),  # 180 guests; all: as before
-        ("urgent", ("db_connections",), {"db_connections": 65.0}),
-        ("standard", ("cache_mb",), {"cache_mb": 706.0}),
-        ("urgent", ("instances",), {"instances": 5.0}),
+        # A resource under pressure asks for its upper bound, never what guests alone would size.
+        ("urgent", ("db_connections",), {"db_connections": 100.0}),
+        ("standard", ("cache_mb",), {"cache_mb": 1024.0}),
+        ("urgent", ("instances",), {"instances": 10.0}),
         ("emergency", (), {"db_connections": 100.0, "cache_mb": 1024.0, "instances": 10.0}),
         ("emergency", ("cache_mb",), {"cache_mb": 1024.0}),
     ],
@@ -97,8 +98,8 @@ async def test_database_connections_high_scales_only_db_connections(
     assert receiver.worker is not None and receiver.store is not None
     assert await receiver.worker.tick() == 1  # scale; `log` was recorded done at decision
     assert [p for p, _ in target.requests] == ["/scale"]
-    # Sized by the live wedding's 180 guests: 20 + 180 / 4 connections.
-    assert target.hits("/scale")[0]["capacity"] == {"db_connections": 65.0}
+    # The database under pressure: its upper bound (guests alone would size 20 + 180 / 4 = 65).
+    assert target.hits("/scale")[0]["capacity"] == {"db_connections": 100.0}
     assert target.hits("/scale")[0]["strategy"] == "urgent"
 
     responses = (await (await client.get("/api/v1/responses", headers=AUTH)).json())["data"]
@@ -106,9 +107,9 @@ async def test_database_connections_high_scales_only_db_connections(
     assert responses[0]["details"]["capacity"] == ["db_connections"]
     actions = {a["action"]: a for a in responses[0]["actions"]}
     assert (actions["scale"]["status"], actions["log"]["status"]) == ("done", "done")
-    assert actions["scale"]["result"]["capacity"] == {"db_connections": 65.0}
+    assert actions["scale"]["result"]["capacity"] == {"db_connections": 100.0}
     rows = await receiver.store.list_optimizations()
-    assert [(r["kind"], r["resource"], r["after_value"]) for r in rows] == [("scale", "db_connections", 65.0)]
+    assert [(r["kind"], r["resource"], r["after_value"]) for r in rows] == [("scale", "db_connections", 100.0)]
 
 
 async def test_a_database_scale_does_not_hold_back_a_cache_scale(
@@ -122,5 +123,5 @@ async def test_a_database_scale_does_not_hold_back_a_cache_scale(
     await _post(client, notification(alert("c4c4e0f1a2b3c4d5", labels=cache), group="cache"))
     assert receiver.worker is not None
     await receiver.worker.tick()
-    assert [hit["capacity"] for hit in target.hits("/scale")] == [{"db_connections": 65.0}, {"cache_mb": 706.0}]
+    assert [hit["capacity"] for hit in target.hits("/scale")] == [{"db_connections": 100.0}, {"cache_mb": 1024.0}]
     assert [hit["wedding_id"] for hit in target.hits("/warm")] == ["w-123"]  # the live wedding's caches

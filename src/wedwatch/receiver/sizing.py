@@ -2,7 +2,10 @@
 connections, 256 MB-1 GB cache, 2-10 instances).
 
 A resource alert's response names what it sizes (`Decision.capacity`: a database alert only
-`db_connections`); everything else, emergencies included, sizes all three.
+`db_connections`) and asks for its upper bound: the alert is the evidence that more is needed, and
+sizing by guests could ask for less than runs now (a database saturated while no wedding is live
+would be sized at the lower bound, 20 connections: a scale down). Everything else, emergencies
+included, sizes all three: the upper bounds in an emergency, else by the live weddings' guests.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ def _clamp(wanted: float, bounds: CapacityBounds) -> tuple[float, bool]:
 def size_capacity(
     guests: int, strategy: str, bounds: CapacityConfig, resources: Collection[str] = ()
 ) -> list[Capacity]:
-    """Targets for a response: the upper bounds in an emergency, else sized by guests; only `resources` (empty: all)."""
-    if strategy == "emergency":
+    """Targets for a response: the upper bounds in an emergency or for a resource under pressure
+    (`resources` named), else sized by guests; only `resources` (empty: all)."""
+    if strategy == "emergency" or resources:
         targets = [
             Capacity("db_connections", bounds.db_connections.max, False),
             Capacity("cache_mb", bounds.cache_mb.max, False),

@@ -96,8 +96,8 @@ async def test_batches_are_small_and_reported_as_they_commit(store: Store) -> No
     seen: list[dict[str, int]] = []
     report = await prune(store, WINDOWS, holder="test", at=AT, batch_size=3, pause_seconds=0, on_batch=seen.append)
     notification_batches = [b["notifications"] for b in seen if "notifications" in b]
-    assert notification_batches == [3, 3, 1]
-    assert report.tables["notifications"] == 7
+    assert len(notification_batches) >= 3 and max(notification_batches) <= 3
+    assert sum(notification_batches) == report.tables["notifications"] == 7
 
 
 def test_config_kinds_are_the_stores_kinds() -> None:

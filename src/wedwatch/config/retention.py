@@ -27,8 +27,9 @@ class RetentionConfig(Strict):
     # `wedwatch store prune` does, for instance from cron.
     enabled: bool = True
     interval_seconds: Seconds = 600.0
-    # Rows per batch (one short transaction each); between batches the pass pauses pause_seconds,
-    # and at least as long as the batch took.
+    # Rows per batch at most (one short transaction each; fewer while batches take longer than
+    # ~5 ms on SQLite, whose write lock every ack waits for, 50 ms on PostgreSQL: store/pruning.py).
+    # Between batches the pass pauses pause_seconds, and at least as long as the batch took.
     batch_size: Annotated[int, Field(ge=100, le=10_000)] = 2000
     pause_seconds: Annotated[float, Field(ge=0, le=10)] = 0.1
 

@@ -104,6 +104,9 @@ def _print_report(loaded: LoadedConfig, report: PruneReport) -> None:
     _print_table(table, numeric={3})
     print()
     _print_table([["table", "rows"]] + [[name, str(n["rows"])] for name, n in data["tables"].items()], numeric={1})
+    if report.dry_run:
+        print(f"total: {report.rows} rows would be removed")
+        return
     tail = f"; {report.reclaimed_pages} free pages handed back to the file system" if report.reclaimed_pages else ""
     print(f"total: {report.rows} rows in {report.batches} batches, {report.seconds:.1f} s{tail}")
 

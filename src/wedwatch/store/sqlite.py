@@ -144,8 +144,8 @@ def _reclaim(conn: sqlite3.Connection) -> int:
         return 0
     # executescript(), not execute(): sqlite3 steps a statement without result columns once, and
     # incremental_vacuum frees one page per step. It runs in a transaction of its own (autocommit)
-    # that holds the write lock for this step only: 500 pages (2 MiB), about 15 ms.
-    conn.executescript("PRAGMA incremental_vacuum(500);")
+    # that holds the write lock for this step only: 256 pages (1 MiB), ~3 ms, as short as a prune batch.
+    conn.executescript("PRAGMA incremental_vacuum(256);")
     return before - _pragma_int(conn, "PRAGMA freelist_count")
 
 
@@ -278,7 +278,7 @@ class SqliteStore(Store):
             await self._settle(_commit, conn)
 
     async def reclaim_space(self) -> int:
-        """Hand a step of free pages (500) back to the file system (incremental auto-vacuum); how many."""
+        """Hand a step of free pages (256) back to the file system (incremental auto-vacuum); how many."""
         async with self._lock:
             if self._conn is None:
                 raise StoreError(f"store {self.url} is closed")

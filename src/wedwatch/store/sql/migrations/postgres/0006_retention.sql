@@ -18,9 +18,10 @@ CREATE TABLE store_leases (
 -- weddings); on (phase, bucket_start) each phase's old rows are one range, read in order up to the
 -- batch's LIMIT. The index on bucket_start alone served only list_probe_aggregates (tests), so it
 -- is replaced rather than joined: the exporter's writes keep the same number of indexes.
--- Building it locks the table against the exporter's writes (not the receiver's) for as long as
--- it takes, minutes per hundred million rows: on a large database create it beforehand with
--- CREATE INDEX CONCURRENTLY under this name, and this statement does nothing (docs/store.md).
+-- Building it takes minutes per hundred million rows, blocks the exporter's writes to the table,
+-- and keeps the process applying it (and any other starting meanwhile) from serving until it is
+-- done: on a large database create it beforehand with CREATE INDEX CONCURRENTLY under this name,
+-- and this statement does nothing (docs/store.md).
 CREATE INDEX IF NOT EXISTS wedding_performance_metrics_phase_bucket ON wedding_performance_metrics (phase, bucket_start);
 DROP INDEX IF EXISTS wedding_performance_metrics_bucket;
 

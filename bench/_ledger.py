@@ -84,7 +84,7 @@ def _select(store_url: str, queries: Mapping[str, str]) -> dict[str, list[dict[s
 
 def executions(metrics_text: str) -> Counter[str]:
     """Actions one receiver ran to success, by action, from its /metrics."""
-    from _common import samples
+    from _support import samples
 
     out: Counter[str] = Counter()
     for _, labels, value in samples(metrics_text, "wedwatch_actions_total"):

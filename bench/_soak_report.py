@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _common import histogram_quantile, percentile, samples, table, write_json
 from _ledger import Ledger
+from _support import histogram_quantile, percentile, samples, table, write_json
 
 from wedwatch.calendar import phase_at
 

@@ -145,7 +145,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import yaml
-from _common import (
+from _support import (
     RESULTS,
     ROOT,
     WEDWATCH,

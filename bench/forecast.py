@@ -21,7 +21,7 @@ import time
 from importlib.metadata import version
 from typing import Any
 
-from _common import table, write_json
+from _support import table, write_json
 
 from wedwatch.forecast.backtest import run_backtest
 from wedwatch.forecast.forecaster import make_executor

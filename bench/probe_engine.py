@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from _common import (
+from _support import (
     PYTHON,
     WEDWATCH,
     cpu_seconds,

@@ -55,7 +55,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _common import (
+from _profile import Profiler, summarize
+from _support import (
     PYTHON,
     WEDWATCH,
     cpu_seconds,
@@ -69,7 +70,6 @@ from _common import (
     wait_http,
     write_json,
 )
-from _profile import Profiler, summarize
 
 TOKEN = "bench-receiver-token"
 WEDDINGS = 50

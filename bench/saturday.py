@@ -48,7 +48,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import (
+from _ledger import check, count_unfinished, drain, executions, read_tables
+from _support import (
     POSTGRES_URL,
     WEDWATCH,
     Fleet,
@@ -65,7 +66,6 @@ from _common import (
     write_calendar,
     write_json,
 )
-from _ledger import check, count_unfinished, drain, executions, read_tables
 from receiver import TOKEN, Measurement, load
 
 from wedwatch.calendar import Wedding, plan

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from _common import (
+from _support import (
     cpu_seconds,
     free_port,
     percentile,

@@ -46,7 +46,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _common import (
+from _ledger import Sink, check, drain, executions, read_tables
+from _soak_report import report
+from _support import (
     RESULTS,
     WEDWATCH,
     Fleet,
@@ -56,8 +58,6 @@ from _common import (
     postgres_schema,
     rss_bytes,
 )
-from _ledger import Sink, check, drain, executions, read_tables
-from _soak_report import report
 from aiohttp import web
 
 from wedwatch.calendar import Wedding
@@ -405,7 +405,7 @@ async def _prometheus_alerts(session: aiohttp.ClientSession, prometheus: str, se
 
 async def _alertmanager_deliveries(session: aiohttp.ClientSession, alertmanager: str) -> dict[str, float]:
     """Alerts Alertmanager received and webhooks it sent or failed to send, from its own metrics."""
-    from _common import samples
+    from _support import samples
 
     async with session.get(f"{alertmanager}/metrics") as response:
         text = await response.text()

@@ -36,7 +36,18 @@ from typing import Any
 
 import aiohttp
 import psycopg
-from _common import WEDWATCH, cpu_seconds, free_port, median, postgres_schema, spawn, stop, table, wait_http, write_json
+from _support import (
+    WEDWATCH,
+    cpu_seconds,
+    free_port,
+    median,
+    postgres_schema,
+    spawn,
+    stop,
+    table,
+    wait_http,
+    write_json,
+)
 from aiohttp import web
 from receiver import TOKEN, _postgres_cpu
 

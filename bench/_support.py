@@ -378,8 +378,8 @@ def _serve_platform(port: int, calendar: str) -> None:
 
 
 if __name__ == "__main__":
-    # `python bench/_common.py platform PORT CALENDAR`: the stand-in the benchmarks probe.
+    # `python bench/_support.py platform PORT CALENDAR`: the stand-in the benchmarks probe.
     if len(sys.argv) == 4 and sys.argv[1] == "platform":
         _serve_platform(int(sys.argv[2]), sys.argv[3])
     else:
-        sys.exit("usage: _common.py platform PORT CALENDAR")
+        sys.exit("usage: _support.py platform PORT CALENDAR")

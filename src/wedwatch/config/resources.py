@@ -42,7 +42,17 @@ _EXCLUDED_FSTYPES = ("tmpfs", "ramfs", "devtmpfs", "overlay", "squashfs", "nsfs"
 NonNegative = Annotated[float, Field(ge=0)]
 
 
-class UsedRatioTiers(Strict):
+class _Tiers(Strict):
+    medium: Ratio
+    high: Ratio
+    critical: Ratio
+
+    def by_severity(self) -> list[tuple[str, float]]:
+        """(severity, threshold), most severe first, as the rules and the dashboards' lines take them."""
+        return [("critical", self.critical), ("high", self.high), ("medium", self.medium)]
+
+
+class UsedRatioTiers(_Tiers):
     """Used-ratio thresholds (at or above): database connections, cache memory, CPU, memory."""
 
     medium: Ratio = 0.80
@@ -56,7 +66,7 @@ class UsedRatioTiers(Strict):
         return self
 
 
-class FreeRatioTiers(Strict):
+class FreeRatioTiers(_Tiers):
     """Disk free-ratio thresholds (below): free is 1 - used, so the tiers decrease towards critical."""
 
     medium: Ratio = 0.20

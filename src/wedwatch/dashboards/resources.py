@@ -70,18 +70,8 @@ def tier_lines(tiers: list[tuple[str, float]], offset: float, *, at_or_above: bo
     return targets, overrides
 
 
-def _used_tiers(r: ResourcesConfig) -> list[tuple[str, float]]:
-    u = r.used_ratio
-    return [("critical", u.critical), ("high", u.high), ("medium", u.medium)]
-
-
-def _free_tiers(r: ResourcesConfig) -> list[tuple[str, float]]:
-    f = r.disk_free_ratio
-    return [("critical", f.critical), ("high", f.high), ("medium", f.medium)]
-
-
 def _used_panel(r: ResourcesConfig, title: str, description: str, value: str, alert: str) -> Panel:
-    lines, overrides = tier_lines(_used_tiers(r), r.live_offset, at_or_above=True)
+    lines, overrides = tier_lines(r.used_ratio.by_severity(), r.live_offset, at_or_above=True)
     return timeseries(
         title,
         f"{description} Dashed: the tiers of {alert}, {num(r.live_offset * 100)} points lower while any wedding"
@@ -169,7 +159,7 @@ def _host_panels(r: ResourcesConfig) -> list[Panel]:
             )
         )
     if r.disk.enabled:
-        lines, overrides = tier_lines(_free_tiers(r), r.live_offset, at_or_above=False)
+        lines, overrides = tier_lines(r.disk_free_ratio.by_severity(), r.live_offset, at_or_above=False)
         panels.append(
             timeseries(
                 "Disk free, fullest filesystem",

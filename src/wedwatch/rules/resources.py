@@ -32,7 +32,6 @@ from collections.abc import Callable, Sequence
 
 from wedwatch.calendar.phases import LIVE_PHASES
 from wedwatch.config.model import Config, Phase
-from wedwatch.config.resources import ResourcesConfig
 from wedwatch.rules.offline import offline_alerts
 from wedwatch.rules.resource_signals import (
     RESOURCE_RATE_WINDOW,
@@ -57,16 +56,6 @@ RESOURCE_GROUP = "wedwatch.resources"
 LIVE = '(sum(wedwatch_weddings{phase=~"' + "|".join(p.value for p in Phase if p in LIVE_PHASES) + '"}) > 0)'
 
 Condition = Callable[[float], str]
-
-
-def _tiers(r: ResourcesConfig) -> list[tuple[str, float]]:
-    u = r.used_ratio
-    return [("critical", u.critical), ("high", u.high), ("medium", u.medium)]
-
-
-def _free_tiers(r: ResourcesConfig) -> list[tuple[str, float]]:
-    f = r.disk_free_ratio
-    return [("critical", f.critical), ("high", f.high), ("medium", f.medium)]
 
 
 def live_thresholds(quiet: Sequence[float], offset: float, *, at_or_above: bool) -> list[float]:
@@ -122,7 +111,7 @@ def _used_alerts(
     """One alert per tier on a used ratio `value`: `>=` the tier, `live_offset` lower while live."""
     r = config.resources
     rules: list[AlertingRule] = []
-    tiers = _tiers(r)
+    tiers = r.used_ratio.by_severity()
     lives = live_thresholds([t for _, t in tiers], r.live_offset, at_or_above=True)
     for (severity, threshold), live in zip(tiers, lives, strict=True):
         rules.append(
@@ -183,6 +172,25 @@ def _database(config: Config, base: str) -> list[AlertingRule]:
     ]
 
 
+def _one_level_higher_when_live(
+    base: str, *, name: str, expr: str, for_: str, labels: dict[str, str], summary: str, description: str
+) -> list[AlertingRule]:
+    """A signal with one threshold (no used ratio to lower): medium on a quiet day, high while a wedding is live."""
+    return [
+        alert_rule(
+            name=name,
+            expr=wrap(expr),
+            for_=for_,
+            severity=severity,
+            labels=labels,
+            summary=summary,
+            description=f"{description} ({severity}: {when}).",
+            runbook_base_url=base,
+        )
+        for severity, wrap, when in (("medium", _quiet, "no wedding is live"), ("high", _live, "a wedding is live"))
+    ]
+
+
 def _cache(config: Config, base: str) -> list[AlertingRule]:
     r = config.resources
     c, w = r.cache, RESOURCE_RATE_WINDOW
@@ -204,40 +212,32 @@ def _cache(config: Config, base: str) -> list[AlertingRule]:
     evict_what = (
         "evicting keys" if c.evictions_per_second == 0 else f"evicting more than {num(c.evictions_per_second)} keys/s"
     )
-    for severity, wrap, when in (("medium", _quiet, "no wedding is live"), ("high", _live, "a wedding is live")):
-        rules.append(
-            alert_rule(
-                name="WedwatchCacheEvicting",
-                expr=wrap(evicting),
-                for_=for_,
-                severity=severity,
-                labels=_labels("cache", "evictions"),
-                summary=f"Redis {{{{ $labels.instance }}}} is {evict_what}",
-                description=(
-                    f"Redis {{{{ $labels.instance }}}} evicted {{{{ $value | humanize }}}} keys/s over the last {w}:"
-                    f" it is full and drops cached guest lists and summaries, which the next reads rebuild"
-                    f" from the database ({severity}: {when})."
-                ),
-                runbook_base_url=base,
-            )
-        )
-    for severity, wrap, when in (("medium", _quiet, "no wedding is live"), ("high", _live, "a wedding is live")):
-        rules.append(
-            alert_rule(
-                name="WedwatchCacheHitRatioLow",
-                expr=wrap(hit_ratio),
-                for_=for_,
-                severity=severity,
-                labels=_labels("cache", "hit_ratio"),
-                summary=f"Redis {{{{ $labels.instance }}}}: hit ratio below {percent(c.hit_ratio)}",
-                description=(
-                    f"Only {{{{ $value | humanizePercentage }}}} of lookups on Redis {{{{ $labels.instance }}}} hit over"
-                    f" the last {w} (with at least {num(c.min_lookups_per_second)} lookups per second), below"
-                    f" {percent(c.hit_ratio)} ({severity}: {when})."
-                ),
-                runbook_base_url=base,
-            )
-        )
+    rules += _one_level_higher_when_live(
+        base,
+        name="WedwatchCacheEvicting",
+        expr=evicting,
+        for_=for_,
+        labels=_labels("cache", "evictions"),
+        summary=f"Redis {{{{ $labels.instance }}}} is {evict_what}",
+        description=(
+            f"Redis {{{{ $labels.instance }}}} evicted {{{{ $value | humanize }}}} keys/s over the last {w}:"
+            " it is full and drops cached guest lists and summaries, which the next reads rebuild"
+            " from the database"
+        ),
+    )
+    rules += _one_level_higher_when_live(
+        base,
+        name="WedwatchCacheHitRatioLow",
+        expr=hit_ratio,
+        for_=for_,
+        labels=_labels("cache", "hit_ratio"),
+        summary=f"Redis {{{{ $labels.instance }}}}: hit ratio below {percent(c.hit_ratio)}",
+        description=(
+            f"Only {{{{ $value | humanizePercentage }}}} of lookups on Redis {{{{ $labels.instance }}}} hit over"
+            f" the last {w} (with at least {num(c.min_lookups_per_second)} lookups per second), below"
+            f" {percent(c.hit_ratio)}"
+        ),
+    )
     rules.append(
         _down(
             base,
@@ -287,7 +287,7 @@ def _disk(config: Config, base: str) -> list[AlertingRule]:
         return f"(\n{_indent(condition)}\n)"
 
     rules: list[AlertingRule] = []
-    tiers = _free_tiers(r)
+    tiers = r.disk_free_ratio.by_severity()
     lives = live_thresholds([t for _, t in tiers], r.live_offset, at_or_above=False)
     for (severity, threshold), live in zip(tiers, lives, strict=True):
         rules.append(

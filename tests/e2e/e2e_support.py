@@ -28,3 +28,19 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: fl
             return value
         await asyncio.sleep(0.5)
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def recorded_actions(target: str, **overrides: Any) -> dict[str, Any]:
+    """The e2e tests' `actions` section: every action aimed at the recording `target` (host:port),
+    no cooldown, the usual strategies; `overrides` replace keys of the section."""
+    return {
+        "cooldown_seconds": 0,
+        "definitions": {
+            "log": {"type": "log"},
+            "page": {"type": "notify", "url": f"http://{target}/page"},
+            "scale": {"type": "scale", "url": f"http://{target}/scale"},
+            "cache_warm": {"type": "cache_warm", "url": f"http://{target}/warm"},
+        },
+        "strategies": {"emergency": ["scale", "cache_warm", "page", "log"], "urgent": ["scale", "log"],
+                       "standard": ["log"], "log": ["log"]},
+    } | overrides  # fmt: skip

@@ -29,7 +29,7 @@ import psycopg
 import pytest
 import yaml
 from aiohttp import web
-from e2e_support import eventually, free_port, serve
+from e2e_support import eventually, free_port, recorded_actions, serve
 from scrape import parse_scrape
 
 from wedwatch.calendar import parse_calendar
@@ -157,17 +157,7 @@ async def stack(tmp_path: Path, postgres_url: str) -> AsyncIterator[Stack]:
                 "cpu": {"enabled": False}, "memory": {"enabled": False}, "disk": {"enabled": False},
                 "offline": {"enabled": False},
             },
-            "actions": {
-                "cooldown_seconds": 0,
-                "definitions": {
-                    "log": {"type": "log"},
-                    "page": {"type": "notify", "url": f"http://{target}/page"},
-                    "scale": {"type": "scale", "url": f"http://{target}/scale"},
-                    "cache_warm": {"type": "cache_warm", "url": f"http://{target}/warm"},
-                },
-                "strategies": {"emergency": ["scale", "cache_warm", "page", "log"], "urgent": ["scale", "log"],
-                               "standard": ["log"], "log": ["log"]},
-            },
+            "actions": recorded_actions(target),
         }  # fmt: skip
         (tmp_path / "wedwatch.yml").write_text(yaml.safe_dump(config))
         loaded = load_config(tmp_path / "wedwatch.yml", environ={})

@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 import yaml
 from aiohttp import web
-from e2e_support import eventually, free_port, serve
+from e2e_support import eventually, free_port, recorded_actions, serve
 from grafana_queries import all_queries
 
 from wedwatch.calendar import Wedding, parse_calendar
@@ -115,17 +115,7 @@ async def stack_factory(tmp_path: Path, binaries: None, postgres_url: str) -> As
             "operations": {"photo_upload": {"size_bytes": 4096}},
             "store": {"url": "sqlite:///receiver.db"},
             "receiver": {"auth": {"bearer_token": TOKEN, "public_read": True}, "emergency_hold_seconds": 5},
-            "actions": {
-                "cooldown_seconds": 0,
-                "definitions": {
-                    "log": {"type": "log"},
-                    "page": {"type": "notify", "url": f"http://{target}/page"},
-                    "scale": {"type": "scale", "url": f"http://{target}/scale"},
-                    "cache_warm": {"type": "cache_warm", "url": f"http://{target}/warm"},
-                },
-                "strategies": {"emergency": ["scale", "cache_warm", "page", "log"], "urgent": ["scale", "log"],
-                               "standard": ["log"], "log": ["log"]},
-            },
+            "actions": recorded_actions(target),
         }  # fmt: skip
         (d / "wedwatch.yml").write_text(yaml.safe_dump(config))
         loaded = load_config(d / "wedwatch.yml", environ={})

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from receiver_support import AUTH, MakeConfig, MakeReceiver, alert, notification
+from scrape import parse_scrape
 
 from wedwatch.receiver.admission import ROUTINE, URGENT, IngestGate, priority
 from wedwatch.receiver.payload import Notification, parse_notification
@@ -148,9 +149,13 @@ async def test_live_weddings_notification_is_stored_before_the_storm_waiting_ahe
     async with asyncio.timeout(30):
         while receiver.gate.waiting < 41:
             await asyncio.sleep(0.01)
+    scrape = parse_scrape(await (await client.get("/metrics")).text())
+    assert scrape.value("wedwatch_receiver_ingest_waiting") == 41
     release.set()
     await occupant
     assert set(await asyncio.gather(*storm, live)) == {200}
     incidents = sorted(await receiver.require_store().list_incidents(limit=100), key=lambda i: i["id"])
     assert len(incidents) == 41
     assert incidents[0]["fingerprint"] == "live-1"
+    scrape = parse_scrape(await (await client.get("/metrics")).text())
+    assert scrape.value("wedwatch_receiver_ingest_waiting") == 0

@@ -33,6 +33,12 @@ RECEIVER_METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec("wedwatch_emergency_mode", "gauge", (), "1 while emergency mode is on."),
     MetricSpec(
+        "wedwatch_receiver_ingest_waiting",
+        "gauge",
+        (),
+        "Notifications waiting for the store (a live wedding's are let in first: receiver/admission.py).",
+    ),
+    MetricSpec(
         "wedwatch_response_resolution_seconds",
         "histogram",
         ("strategy",),

@@ -38,8 +38,6 @@ class _ForecastCollector(Collector):
         yield family
 
 
-
-
 class _CapacityCollector(Collector):
     """wedwatch_capacity_target{resource} and its reason, from the targets read at this scrape."""
 
@@ -53,7 +51,7 @@ class _CapacityCollector(Collector):
         )
         # No targets (the store did not answer): no samples, rather than a minimum that would
         # scale a live wedding down. max() over the replicas still sees the others' values.
-        for t in (targets.targets if (targets := self._targets()) is not None else ()):
+        for t in targets.targets if (targets := self._targets()) is not None else ():
             target.add_metric([t.resource], t.value)
             for why in REASONS:  # every reason at 0 or 1: a stable set of series
                 reason.add_metric([t.resource, why], 1.0 if why == t.reason else 0.0)
@@ -81,6 +79,10 @@ class ReceiverMetrics:
         )
         self.actions = Counter("wedwatch_actions", _HELP["wedwatch_actions_total"], ["action", "outcome"], registry=r)
         self.emergency = Gauge("wedwatch_emergency_mode", _HELP["wedwatch_emergency_mode"], registry=r)
+        # Read at each scrape from the ingest gate (Receiver sets its function).
+        self.ingest_waiting = Gauge(
+            "wedwatch_receiver_ingest_waiting", _HELP["wedwatch_receiver_ingest_waiting"], registry=r
+        )
         self.resolution = Histogram(
             "wedwatch_response_resolution_seconds",
             _HELP["wedwatch_response_resolution_seconds"],
@@ -101,7 +103,9 @@ class ReceiverMetrics:
             registry=r,
         )
         self.prune_last_duration = Gauge(
-            "wedwatch_store_prune_last_duration_seconds", _HELP["wedwatch_store_prune_last_duration_seconds"], registry=r
+            "wedwatch_store_prune_last_duration_seconds",
+            _HELP["wedwatch_store_prune_last_duration_seconds"],
+            registry=r,
         )
         r.register(_ForecastCollector(forecast_samples))
         r.register(_CapacityCollector(lambda: self.capacity_targets))

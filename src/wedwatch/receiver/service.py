@@ -77,6 +77,7 @@ class Receiver:
         # time; PostgreSQL: the pool), the others let in live weddings first (receiver/admission.py).
         store = self.config.store
         self.gate = IngestGate(1 if store.url.startswith("sqlite") else store.pool_max_size)
+        self.metrics.ingest_waiting.set_function(lambda: self.gate.waiting)
         self._live: tuple[list[WeddingStatus] | None, frozenset[str]] = (None, frozenset())
 
     @property

@@ -51,8 +51,11 @@ class Store(
     """A wedwatch store: open one with `open_store(url)`; both back ends share these methods."""
 
     async def migrate(self, *, now: datetime | None = None) -> list[int]:
-        """Apply pending schema migrations; the versions applied ([] when already current)."""
-        return await apply_migrations(self, now=now)
+        """Apply pending schema migrations, then create the days ahead's partitions; the versions applied."""
+        applied = await apply_migrations(self, now=now)
+        # Every process start makes sure of a week of partitions (PostgreSQL; nothing on SQLite).
+        await self.ensure_partitions(now)
+        return applied
 
     async def ping(self) -> None:
         """Round-trip to the database; raises StoreUnavailable when it does not answer."""

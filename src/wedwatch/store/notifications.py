@@ -2,6 +2,12 @@
 
 The receiver records a notification in the same transaction as its incidents (incidents.py) and
 their actions (outbox.py), so a notification is either wholly ingested or not at all.
+
+On SQLite the key is a UNIQUE column. On PostgreSQL the table is partitioned by `received_at`
+(partitions.py) and a redelivery arrives later, maybe on another day, so no unique index can hold
+the key: `lock_notification` serializes deliveries of one key until their transactions end and
+`insert_notification` inserts only when no partition has it. Either way a key is known for as long
+as its notification is kept (`store.retention.notifications_days`).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class NotificationMethods(TransactionalStore):
             "payload": payload if isinstance(payload, RawJson) else dict(payload),
         }
         async with self._joined(tx) as t:
+            await t.fetchone("lock_notification", {"dedup_key": dedup_key})
             return await t.fetchone("insert_notification", values) is not None
 
     async def get_notification(self, dedup_key: str) -> Row | None:

@@ -17,6 +17,13 @@ it removes, which nothing else writes: acks compete only for CPU and disk, and 2
 incremental auto-vacuum, the pages freed are handed back to the file system afterwards, a few at a
 time (`Store.reclaim_space`).
 
+On PostgreSQL, whose append-heavy tables are partitioned by day (partitions.py), a pass first makes
+sure of the partitions of the days ahead of `at`, and before a partitioned kind's batches it drops
+each partition whose rows are all past the window, one short transaction each (its lock wait
+bounded, see partitions.py), with no pause: there is at most one a day per table once the windows
+are full. The batches then remove what is left, in the partition holding the cutoff (and the
+DEFAULT one). The report lists the partitions created and dropped.
+
 The cutoffs are `at - window` (`at` defaults to now; `wedwatch store prune --at` shows what a date
 would remove); the lease's times are always the wall clock.
 """
@@ -71,6 +78,8 @@ class PruneReport:
     batches: int = 0
     reclaimed_pages: int = 0
     seconds: float = 0.0
+    partitions_created: list[str] = field(default_factory=list)  # PostgreSQL: day partitions made ahead
+    partitions_dropped: list[str] = field(default_factory=list)  # PostgreSQL: partitions dropped whole
 
     @property
     def rows(self) -> int:
@@ -101,6 +110,7 @@ class PruneReport:
                 for kind in KINDS
             },
             "tables": {table: {"rows": rows} for table, rows in sorted(self.tables.items())},
+            "partitions": {"created": list(self.partitions_created), "dropped": list(self.partitions_dropped)},
         }
 
 
@@ -174,10 +184,25 @@ async def _run(
 ) -> None:
     target = BATCH_SECONDS.get(store.dialect, 0.05)
     limit = min(batch_size, FIRST_BATCH)
+    created = await store.ensure_partitions(report.at)
+    report.partitions_created = sorted(name for name, outcome in created.items() if outcome == "created")
+    partitioned = store.partitioned_kinds()
+    before = {p.name for p in await store.list_partitions()} if partitioned else set()
     for kind in KINDS:
         if report.cutoffs[kind.name] is None:
             continue
         report.kinds[kind.name] = 0
+        while kind.name in partitioned:
+            async with store.transaction() as tx:
+                if not await store.renew_lease(LEASE, holder, seconds=LEASE_SECONDS, tx=tx):
+                    raise LeaseLost
+                dropped = await store.drop_expired_partition(kind.name, report.cutoffs, tx=tx)
+            if dropped is None:
+                break
+            report.batches += 1
+            _add(report, kind.name, kind.tables, dropped)
+            if on_batch is not None:
+                on_batch(dropped)
         while True:
             began = time.monotonic()
             async with store.transaction() as tx:
@@ -193,6 +218,8 @@ async def _run(
                 break
             limit = _next_limit(limit, took, target, batch_size)
             await sleep(max(pause_seconds, took))
+    if partitioned:
+        report.partitions_dropped = sorted(before - {p.name for p in await store.list_partitions()})
     while True:
         began = time.monotonic()
         if not await store.renew_lease(LEASE, holder, seconds=LEASE_SECONDS):

@@ -3,8 +3,13 @@
 Every kind of data has two methods: `prune_<kind>(cutoff, limit, tx=)` removes one batch of at most
 `limit` rows older than `cutoff` and returns the rows removed per table; `count_<kind>(cutoff)`
 counts what a whole pass would remove (a dry run). The conditions are in `sql/queries.sql`
-(`prunable_<kind>` and `count_prunable_<kind>`), rows leave by id (`delete_<table>`). A kind
-that later drops whole partitions instead replaces its own method and nothing else.
+(`prunable_<kind>` and `count_prunable_<kind>`), rows leave by id (`delete_<table>`).
+
+On PostgreSQL the probe aggregates, critical-path samples and notifications are partitioned by day
+(partitions.py): before its batches, the pass drops each partition of such a kind whose rows are
+all past the window and all the kind's own (`drop_expired_partition`), one short transaction each;
+the batches then remove the rest by id, with the cutoff as a bound on the partitions they read
+(`delete_<table>_before`). A pass removes the same rows either way, so a dry run's counts are unchanged.
 
 What never goes, whatever its age: a firing incident; an incident with an action pending or
 running, or that an emergency period still kept refers to; a pending or running action; the open
@@ -19,7 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from wedwatch.store.transaction import Row, Transaction, TransactionalStore, utc_now
+from wedwatch.store.partitions import PartitionMethods
+from wedwatch.store.transaction import Row, Transaction, utc_now
 
 __all__ = ["Counts", "RetentionKind", "RetentionMethods", "KINDS", "KIND_NAMES", "PRUNED_TABLES", "Cutoffs"]
 
@@ -39,16 +45,52 @@ async def _count(t: Transaction, name: str, values: dict[str, object]) -> int:
     return int(row["n"]) if row is not None else 0
 
 
-class RetentionMethods(TransactionalStore):
+# The kinds whose table may be partitioned (partitions.PARTITIONED), and that table.
+_KIND_TABLES = {
+    "notifications": "notifications",
+    "probe_aggregates_untracked": "wedding_performance_metrics",
+    "probe_aggregates_tracked": "wedding_performance_metrics",
+    "critical_path": "critical_path_metrics",
+}
+# Kinds sharing a partitioned table with another kind: the query telling whether a partition holds
+# rows of the other kind (postgres/queries.sql).
+_OTHER_ROWS = {
+    "probe_aggregates_untracked": "other_rows_probe_aggregates_untracked",
+    "probe_aggregates_tracked": "other_rows_probe_aggregates_tracked",
+}
+
+
+class RetentionMethods(PartitionMethods):
     """Store methods that remove old rows, one method per kind of data."""
 
     async def _prune_by_id(
         self, tx: Transaction, kind: str, delete: str, table: str, cutoff: datetime, limit: int
     ) -> tuple[Counts, int]:
-        picked = await tx.fetchall(f"prunable_{kind}", {"cutoff": utc_now(cutoff), "limit": limit})
+        moment = utc_now(cutoff)
+        bound: dict[str, object] = {}
+        if table in self.partitioned_tables:
+            delete, bound = f"{delete}_before", {"cutoff": moment}
+        picked = await tx.fetchall(f"prunable_{kind}", {"cutoff": moment, "limit": limit})
         if not picked:
             return {table: 0}, 0
-        return {table: await tx.execute(delete, {"rows": _ids(picked)})}, len(picked)
+        return {table: await tx.execute(delete, {**bound, "rows": _ids(picked)})}, len(picked)
+
+    def partitioned_kinds(self) -> dict[str, str]:
+        """Kinds whose table is partitioned here, with that table ({} on SQLite)."""
+        return {kind: table for kind, table in _KIND_TABLES.items() if table in self.partitioned_tables}
+
+    async def drop_expired_partition(self, kind: str, cutoffs: Cutoffs, *, tx: Transaction) -> Counts | None:
+        """Drop one partition of `kind`'s table all of whose rows the kind may remove; rows per table, None when none.
+
+        Its rows are all the kind's own: in the probe aggregates, a partition holding a row of the
+        other kind waits for that kind's window too.
+        """
+        table = self.partitioned_kinds().get(kind)
+        cutoff = cutoffs.get(kind)
+        if table is None or cutoff is None:
+            return None
+        dropped = await self.drop_partition_before(table, utc_now(cutoff), other_rows=_OTHER_ROWS.get(kind), tx=tx)
+        return None if dropped is None else {table: dropped}
 
     async def _count_simple(self, kind: str, table: str, cutoff: datetime, tx: Transaction | None) -> Counts:
         async with self._joined(tx, readonly=True) as t:

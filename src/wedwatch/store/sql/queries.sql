@@ -75,6 +75,11 @@ WHERE c.observed_at = (
 )
 ORDER BY c.wedding_id;
 
+-- name: lock_notification
+-- What makes a dedup key unique on PostgreSQL, whose notifications are partitioned (its override);
+-- here the UNIQUE constraint does, and BEGIN IMMEDIATE already excludes every other writer.
+SELECT 1 AS locked;
+
 -- name: insert_notification
 INSERT INTO notifications (dedup_key, group_key, receiver, status, alert_count, received_at, payload)
 VALUES (:dedup_key, :group_key, :receiver, :status, :alert_count, :received_at, :payload)
@@ -448,3 +453,35 @@ UNION ALL SELECT 'schema_migrations', count(*) FROM schema_migrations
 UNION ALL SELECT 'store_leases', count(*) FROM store_leases
 UNION ALL SELECT 'wedding_performance_metrics', count(*) FROM wedding_performance_metrics
 UNION ALL SELECT 'weddings', count(*) FROM weddings;
+
+-- Partitions (store/partitions.py): SQLite has none, so these do nothing and list nothing;
+-- PostgreSQL's file overrides each of them (migration 0007).
+
+-- name: lock_partitions
+SELECT 1 AS locked;
+
+-- name: create_day_partition
+SELECT 'unpartitioned' AS outcome;
+
+-- name: drop_partition
+SELECT -1 AS n;
+
+-- name: list_partitions
+SELECT NULL AS parent, NULL AS name, 0 AS is_default, NULL AS lower_bound, NULL AS upper_bound WHERE 1 = 0;
+
+-- A partition of the probe aggregates goes whole with one kind only when it holds no row of the
+-- other (whose window may be longer): rows between :low and :high of the other kind's phases (a
+-- range of the (phase, bucket_start) index each). The phases are those of
+-- prunable_probe_aggregates_untracked and _tracked (tests/store/test_partitions.py checks).
+
+-- name: other_rows_probe_aggregates_untracked
+SELECT EXISTS (
+    SELECT 1 FROM wedding_performance_metrics
+    WHERE phase IN ('week', 'eve', 'wedding_day', 'ceremony', 'after') AND bucket_start >= :low AND bucket_start < :high
+) AS found;
+
+-- name: other_rows_probe_aggregates_tracked
+SELECT EXISTS (
+    SELECT 1 FROM wedding_performance_metrics
+    WHERE phase IN ('planning', 'month', 'archived') AND bucket_start >= :low AND bucket_start < :high
+) AS found;

@@ -38,10 +38,15 @@ WHERE o.id = picked.id
 RETURNING o.*;
 
 -- name: describe_schema
-SELECT table_name::text AS table_name, column_name::text AS column_name, data_type::text AS data_type
-FROM information_schema.columns
-WHERE table_schema = current_schema()
-ORDER BY table_name, ordinal_position;
+-- Tables, not their partitions (migration 0007): a partitioned table is described once.
+SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, c.data_type::text AS data_type
+FROM information_schema.columns AS c
+WHERE c.table_schema = current_schema()
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_class AS r JOIN pg_namespace AS n ON n.oid = r.relnamespace
+      WHERE n.nspname = c.table_schema AND r.relname = c.table_name AND r.relispartition
+  )
+ORDER BY c.table_name, c.ordinal_position;
 
 -- name: lock_actions
 -- Held until the gating transaction ends: replicas take turns spending the budget.
@@ -201,3 +206,68 @@ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispa
 
 -- name: database_bytes
 SELECT pg_database_size(current_database()) AS bytes;
+
+-- Notifications (store/notifications.py) on a table partitioned by received_at (migration 0007):
+-- no unique index can span partitions, so a dedup key is unique by this lock, held until the
+-- transaction ends, and insert_notification's lookup in every partition. A concurrent delivery of
+-- the same key waits here for the first one's transaction, and its insert, a new statement with a
+-- new snapshot (READ COMMITTED), then sees the row and inserts nothing. The two-key form keeps
+-- these locks apart from the single-key ones (lock_migrations, lock_actions).
+
+-- name: lock_notification
+SELECT pg_advisory_xact_lock(hashtext('wedwatch.notifications'), hashtext(:dedup_key)) AS locked;
+
+-- name: insert_notification
+INSERT INTO notifications (dedup_key, group_key, receiver, status, alert_count, received_at, payload)
+SELECT v.dedup_key, v.group_key, v.receiver, v.status, v.alert_count, v.received_at, v.payload
+FROM (VALUES (:dedup_key, :group_key, :receiver, :status, :alert_count, :received_at, :payload))
+    AS v (dedup_key, group_key, receiver, status, alert_count, received_at, payload)
+WHERE NOT EXISTS (SELECT 1 FROM notifications AS n WHERE n.dedup_key = v.dedup_key)
+RETURNING id;
+
+-- Partitions (store/partitions.py, migration 0007): one per UTC day of each partitioned table,
+-- created ahead and dropped whole when past retention by the functions of migration 0007. These
+-- override the shared file's, which do nothing (SQLite has no partitions).
+
+-- name: lock_partitions
+-- Held until the transaction ends: processes creating partitions take turns.
+SELECT pg_advisory_xact_lock(hashtext('wedwatch.partitions')) AS locked;
+
+-- name: create_day_partition
+SELECT wedwatch_create_day_partition(:parent, :time_column, :day, :lock_timeout_ms) AS outcome;
+
+-- name: drop_partition
+SELECT wedwatch_drop_partition(:name, :lock_timeout_ms) AS n;
+
+-- name: list_partitions
+-- Every partition of this schema's partitioned tables with its bounds, read back from the catalog's
+-- text of them (NULL for MINVALUE; is_default for the DEFAULT partition), oldest first per table.
+SELECT p.relname::text AS parent, c.relname::text AS name,
+       coalesce(pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', false) AS is_default,
+       (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([^'']*)''\)'))[1]::timestamptz AS lower_bound,
+       (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']*)''\)'))[1]::timestamptz AS upper_bound
+FROM pg_inherits AS i
+JOIN pg_class AS c ON c.oid = i.inhrelid
+JOIN pg_class AS p ON p.oid = i.inhparent
+JOIN pg_namespace AS n ON n.oid = p.relnamespace
+WHERE n.nspname = current_schema() AND p.relkind = 'p'
+ORDER BY p.relname, upper_bound NULLS LAST, c.relname;
+
+-- A kind's batch on a partitioned table: the ids its prunable_<kind> query picked, and the time
+-- bound, which prunes the partitions (the planner leaves out every partition from the cutoff on;
+-- without it each id is looked up in every partition's index).
+
+-- name: delete_notifications_before
+DELETE FROM notifications
+WHERE received_at < :cutoff
+  AND id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_probe_aggregates_before
+DELETE FROM wedding_performance_metrics
+WHERE bucket_start < :cutoff
+  AND id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));
+
+-- name: delete_critical_path_before
+DELETE FROM critical_path_metrics
+WHERE observed_at < :cutoff
+  AND id = ANY(ARRAY(SELECT (e.r ->> 'id')::bigint FROM jsonb_array_elements(:rows) AS e(r)));

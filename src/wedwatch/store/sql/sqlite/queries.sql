@@ -123,6 +123,21 @@ DELETE FROM degradation_responses WHERE incident_id IN (SELECT r.value ->> '$.id
 -- name: delete_incidents
 DELETE FROM performance_alerts WHERE id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
 
+-- The partitioned tables' batches on PostgreSQL (postgres/queries.sql); SQLite's tables are not
+-- partitioned and use delete_<table>, but the bound does no harm.
+
+-- name: delete_notifications_before
+DELETE FROM notifications
+WHERE received_at < :cutoff AND id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_probe_aggregates_before
+DELETE FROM wedding_performance_metrics
+WHERE bucket_start < :cutoff AND id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
+-- name: delete_critical_path_before
+DELETE FROM critical_path_metrics
+WHERE observed_at < :cutoff AND id IN (SELECT r.value ->> '$.id' FROM json_each(:rows) AS r);
+
 -- name: table_bytes
 -- Bytes per table, its indexes included (as PostgreSQL's pg_total_relation_size), from the dbstat
 -- virtual table: Python's SQLite is usually built with it (SQLITE_ENABLE_DBSTAT_VTAB); without it

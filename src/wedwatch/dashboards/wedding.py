@@ -233,7 +233,8 @@ def _critical_path_row(config: Config) -> Row:
             ),
             timeseries(
                 "Mean probe duration per operation (store)",
-                "From the store's 5-minute aggregates (wedding_performance_metrics): kept after Prometheus'"
+                "From the store's 5-minute aggregates (wedding_performance_metrics), which hold a wedding's own rows"
+                " while it is tracked (a week before its ceremony to a week after): kept after Prometheus'"
                 " retention has dropped the wedding.",
                 "s",
                 SQL(

@@ -1,8 +1,12 @@
-"""Probe results into the store, aggregated: one row per (wedding, operation, 5-minute bucket).
+"""Probe results into the store, aggregated: one row per (tracked wedding, operation, 5-minute bucket).
 
 Every probe forever would be ~50 million rows a month at 2,000 tracked weddings; buckets keep
-counts, sums and maxima instead, and critical-path readings are sampled once a minute per
-wedding. A dead database never stops probing: rows wait in memory (bounded) for the next flush.
+counts, sums and maxima instead. Untracked weddings (a month and more away, or past the tracked
+cap) have no rows of their own, as they have no series of their own in /metrics: their results add
+up in one row per (phase, operation, bucket) (`untracked_wedding_id`), so that the rows written
+follow the tracked weddings, not the calendar (at 50,000 weddings, per-wedding rows were ~28.8
+million a day). Critical-path readings are sampled once a minute per tracked wedding (the gauges'
+weddings). A dead database never stops probing: rows wait in memory (bounded) for the next flush.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from wedwatch.errors import StoreError
 from wedwatch.exporter.probes.base import ProbeResult
-from wedwatch.store.records import CriticalPathSample, ProbeAggregate
+from wedwatch.store.records import CriticalPathSample, ProbeAggregate, untracked_wedding_id
 
 if TYPE_CHECKING:
     from wedwatch.store import Store
@@ -58,10 +62,20 @@ class Recorder:
         self._last_sample: dict[str, float] = {}
         self.dropped = 0
 
-    def add(self, wedding_id: str, operation: str, tier: str, phase: str, result: ProbeResult, timestamp: float) -> None:
-        """Fold one result into its bucket (and sample the critical path)."""
+    def add(
+        self,
+        wedding_id: str,
+        operation: str,
+        tier: str,
+        phase: str,
+        result: ProbeResult,
+        timestamp: float,
+        *,
+        tracked: bool = True,
+    ) -> None:
+        """Fold one result into its bucket: the wedding's own when tracked (sampling its critical path), else its phase's."""
         start = timestamp - timestamp % self.bucket_seconds
-        key = (wedding_id, operation, start)
+        key = (wedding_id if tracked else untracked_wedding_id(phase), operation, start)
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self.max_pending:
@@ -74,7 +88,7 @@ class Recorder:
         if not result.success:
             bucket.failures += 1
             bucket.last_reason = result.reason
-        if operation == "critical_path" and result.success:
+        if tracked and operation == "critical_path" and result.success:
             if timestamp - self._last_sample.get(wedding_id, float("-inf")) >= self.critical_path_every_seconds:
                 self._last_sample[wedding_id] = timestamp
                 self._samples.append(_sample(wedding_id, timestamp, result))

@@ -192,7 +192,7 @@ class Exporter:
         stamp = time.time()
         self.state.record(wedding.id, operation, tier, result, stamp)
         if self.recorder is not None and status is not None:
-            self.recorder.add(wedding.id, operation, tier, status.phase.value, result, stamp)
+            self.recorder.add(wedding.id, operation, tier, status.phase.value, result, stamp, tracked=status.tracked)
 
     async def probe_now(self, wedding_id: str, operation: str, *, debug: bool = False) -> tuple[ProbeResult, list[str]]:
         """Run one probe on demand (for /probe) and record it like a scheduled one."""

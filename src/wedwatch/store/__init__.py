@@ -21,7 +21,7 @@ from wedwatch.store.base import Store
 from wedwatch.store.migrations import Migration, load_migrations
 from wedwatch.store.outbox import ACTION_STATUSES, FINAL_ACTION_STATUSES
 from wedwatch.store.postgres import PostgresStore
-from wedwatch.store.records import CriticalPathSample, ProbeAggregate
+from wedwatch.store.records import UNTRACKED_PREFIX, CriticalPathSample, ProbeAggregate, untracked_wedding_id
 from wedwatch.store.sqlite import SqliteStore
 from wedwatch.store.transaction import Params, Row, Transaction
 from wedwatch.store.values import BOOLEAN_COLUMNS, JSON_COLUMNS, TIMESTAMP_COLUMNS
@@ -42,9 +42,11 @@ __all__ = [
     "Store",
     "TIMESTAMP_COLUMNS",
     "Transaction",
+    "UNTRACKED_PREFIX",
     "load_migrations",
     "open_store",
     "open_store_ctx",
+    "untracked_wedding_id",
 ]
 
 

@@ -9,15 +9,37 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ProbeAggregate", "CriticalPathSample", "IncidentRow", "ResponseRow", "ActionRow", "ActionFinish"]
+__all__ = [
+    "ProbeAggregate",
+    "CriticalPathSample",
+    "IncidentRow",
+    "ResponseRow",
+    "ActionRow",
+    "ActionFinish",
+    "UNTRACKED_PREFIX",
+    "untracked_wedding_id",
+]
+
+# `wedding_id` of the rows that aggregate untracked weddings: `*untracked:<phase>`. A wedding id starts
+# with a letter or digit (calendar/model.py), so no wedding ever has one of these.
+UNTRACKED_PREFIX = "*untracked:"
+
+
+def untracked_wedding_id(phase: str) -> str:
+    """The `wedding_id` of the aggregate row of every untracked wedding in `phase`."""
+    return f"{UNTRACKED_PREFIX}{phase}"
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeAggregate:
     """Probe results of one (wedding, operation) in one time bucket; repeats add up in the store.
 
-    `wedding_id` is never NULL (a NULL would defeat the unique key the sums rely on): use the
-    exporter's chosen placeholder for results not attributed to one wedding.
+    Weddings that are not tracked (DESIGN.md section 1: a month and more away, or past the
+    `max_tracked_weddings` cap) have no rows of their own: their results add up in one row per
+    (phase, operation, bucket) whose `wedding_id` is `untracked_wedding_id(phase)`, so that the
+    table grows with the tracked weddings, not with the calendar. `wedding_id` is never NULL (a NULL
+    would defeat the unique key the sums rely on), hence a placeholder; the phase in it keeps each
+    row in one phase, whose retention window it follows (store/retention.py).
     """
 
     wedding_id: str

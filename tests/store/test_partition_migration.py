@@ -56,10 +56,13 @@ async def _seed(store: Store) -> None:
             ProbeAggregate("w2", "mobile", at, 300, "standard", "planning", 1, 0, 0.1, 0.1),
         ])  # fmt: skip
         await store.record_critical_path([CriticalPathSample("w1", at, 10, 100, 5.0, 3, 4, 0, None)])
-        assert await store.record_notification(
-            dedup_key=f"k{n}", group_key="g", receiver="r", status="firing", alert_count=1,
-            payload={"version": "4", "n": n}, received_at=at,
-        )  # fmt: skip
+        async with store.transaction() as tx:
+            # Literal SQL on purpose: the named query is the newest schema's (a function of 0007).
+            # The instant in SQLite's stored form, which PostgreSQL reads as well.
+            await tx.run_script(
+                "INSERT INTO notifications (dedup_key, group_key, receiver, status, alert_count, received_at, payload)"
+                f" VALUES ('k{n}', 'g', 'r', 'firing', 1, '{at:%Y-%m-%dT%H:%M:%S.%fZ}', '{{\"version\": \"4\", \"n\": {n}}}');"
+            )
 
 
 async def test_rows_survive_and_the_old_tables_become_partitions(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

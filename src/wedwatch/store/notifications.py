@@ -5,8 +5,8 @@ their actions (outbox.py), so a notification is either wholly ingested or not at
 
 On SQLite the key is a UNIQUE column. On PostgreSQL the table is partitioned by `received_at`
 (partitions.py) and a redelivery arrives later, maybe on another day, so no unique index can hold
-the key: `lock_notification` serializes deliveries of one key until their transactions end and
-`insert_notification` inserts only when no partition has it. Either way a key is known for as long
+the key: `insert_notification` (a function of migration 0007) takes an advisory lock on the key,
+held until the transaction ends, and inserts only when no partition has it. Either way a key is known for as long
 as its notification is kept (`store.retention.notifications_days`).
 """
 
@@ -48,7 +48,6 @@ class NotificationMethods(TransactionalStore):
             "payload": payload if isinstance(payload, RawJson) else dict(payload),
         }
         async with self._joined(tx) as t:
-            await t.fetchone("lock_notification", {"dedup_key": dedup_key})
             return await t.fetchone("insert_notification", values) is not None
 
     async def get_notification(self, dedup_key: str) -> Row | None:

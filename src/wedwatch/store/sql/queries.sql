@@ -75,11 +75,6 @@ WHERE c.observed_at = (
 )
 ORDER BY c.wedding_id;
 
--- name: lock_notification
--- What makes a dedup key unique on PostgreSQL, whose notifications are partitioned (its override);
--- here the UNIQUE constraint does, and BEGIN IMMEDIATE already excludes every other writer.
-SELECT 1 AS locked;
-
 -- name: insert_notification
 INSERT INTO notifications (dedup_key, group_key, receiver, status, alert_count, received_at, payload)
 VALUES (:dedup_key, :group_key, :receiver, :status, :alert_count, :received_at, :payload)

@@ -207,23 +207,14 @@ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispa
 -- name: database_bytes
 SELECT pg_database_size(current_database()) AS bytes;
 
--- Notifications (store/notifications.py) on a table partitioned by received_at (migration 0007):
--- no unique index can span partitions, so a dedup key is unique by this lock, held until the
--- transaction ends, and insert_notification's lookup in every partition. A concurrent delivery of
--- the same key waits here for the first one's transaction, and its insert, a new statement with a
--- new snapshot (READ COMMITTED), then sees the row and inserts nothing. The two-key form keeps
--- these locks apart from the single-key ones (lock_migrations, lock_actions).
-
--- name: lock_notification
-SELECT pg_advisory_xact_lock(hashtext('wedwatch.notifications'), hashtext(:dedup_key)) AS locked;
-
 -- name: insert_notification
-INSERT INTO notifications (dedup_key, group_key, receiver, status, alert_count, received_at, payload)
-SELECT v.dedup_key, v.group_key, v.receiver, v.status, v.alert_count, v.received_at, v.payload
-FROM (VALUES (:dedup_key, :group_key, :receiver, :status, :alert_count, :received_at, :payload))
-    AS v (dedup_key, group_key, receiver, status, alert_count, received_at, payload)
-WHERE NOT EXISTS (SELECT 1 FROM notifications AS n WHERE n.dedup_key = v.dedup_key)
-RETURNING id;
+-- On a table partitioned by received_at (migration 0007) the dedup key cannot be a unique index:
+-- wedwatch_insert_notification makes it unique with an advisory lock and a lookup. No row when the
+-- key is known, as the shared query's ON CONFLICT DO NOTHING.
+SELECT n.id FROM wedwatch_insert_notification(
+    :dedup_key, :group_key, :receiver, :status, :alert_count, :received_at, :payload
+) AS n (id)
+WHERE n.id IS NOT NULL;
 
 -- Partitions (store/partitions.py, migration 0007): one per UTC day of each partitioned table,
 -- created ahead and dropped whole when past retention by the functions of migration 0007. These

@@ -16,7 +16,7 @@
 -- probe aggregates' and critical-path samples' own unique keys already hold their time, so their
 -- upserts (ON CONFLICT) are unchanged. A notification's dedup key does not: no unique index can
 -- span partitions, so dedup takes an advisory lock on the key and looks the key up in every
--- partition (insert_notification, postgres/queries.sql).
+-- partition (wedwatch_insert_notification below).
 --
 -- Converting an existing table copies nothing: the old table is renamed <table>_legacy and, when it
 -- has rows, attached as the partition of everything before the day after its newest row (FROM
@@ -131,6 +131,32 @@ BEGIN
 EXCEPTION WHEN lock_not_available THEN
     -- The block's subtransaction rolled back, the setting with it.
     RETURN -1;
+END
+$$;
+
+-- A notification unless a delivery of its dedup key is stored already; its id, or NULL. No unique
+-- index can span partitions, so the key is made unique here: the advisory lock, held until the
+-- transaction ends, makes a concurrent delivery of the same key (an HA pair, a retry) wait for the
+-- first one's transaction; the lookup that follows is a new statement with a new snapshot (READ
+-- COMMITTED, a VOLATILE function), so it then sees the row and nothing is inserted. The lookup reads
+-- each partition's dedup_key index. The two-key lock form keeps these apart from the single-key
+-- locks (lock_migrations, lock_actions). One round trip for the receiver, as the unique insert was.
+CREATE FUNCTION wedwatch_insert_notification(
+    p_dedup_key text, p_group_key text, p_receiver text, p_status text, p_alert_count bigint,
+    p_received_at timestamptz, p_payload jsonb
+) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('wedwatch.notifications'), hashtext(p_dedup_key));
+    IF EXISTS (SELECT 1 FROM notifications WHERE dedup_key = p_dedup_key) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO notifications (dedup_key, group_key, receiver, status, alert_count, received_at, payload)
+    VALUES (p_dedup_key, p_group_key, p_receiver, p_status, p_alert_count, p_received_at, p_payload)
+    RETURNING id INTO new_id;
+    RETURN new_id;
 END
 $$;
 

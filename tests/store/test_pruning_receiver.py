@@ -104,3 +104,27 @@ async def test_the_schedule_runs_only_when_enabled(
     samples = await _samples(client)
     assert (samples[completed] >= 2) is enabled
     assert samples[("wedwatch_store_pruned_rows_total", (("table", "notifications"),))] == (3 if enabled else 0)
+
+
+async def test_with_pruning_off_the_receiver_still_creates_the_day_partitions_ahead(
+    postgres_schema_url: str, tmp_path: Path, aiohttp_client: AiohttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pruning creates the partitions a week ahead; switched off, a loop of its own does (PostgreSQL)."""
+    monkeypatch.setattr("wedwatch.receiver.service.PARTITION_INTERVAL_SECONDS", 0.05)
+    clock = {"now": NOW}
+    loaded = _config(tmp_path, postgres_schema_url, enabled=False)
+    client = await aiohttp_client(create_app(loaded, now=lambda: clock["now"], run_worker=False))
+    receiver: Receiver = client.app[RECEIVER_KEY]
+    assert "store pruning" not in {t.get_name() for t in receiver._tasks}
+
+    async def newest_day() -> datetime:
+        parts = await receiver.require_store().list_partitions("notifications")
+        return max(p.lower for p in parts if p.lower is not None and not p.is_default)
+
+    async with asyncio.timeout(30):
+        while receiver.store is None:
+            await asyncio.sleep(0.05)
+    clock["now"] = NOW + timedelta(days=20)  # three weeks on: the start's week ahead has run out
+    async with asyncio.timeout(30):
+        while await newest_day() < datetime(2028, 6, 21, tzinfo=UTC):
+            await asyncio.sleep(0.05)

@@ -41,6 +41,9 @@ __all__ = ["Receiver"]
 log = logging.getLogger(__name__)
 STORE_RETRY_SECONDS = 5.0
 FORECAST_REFRESH_SECONDS = 60.0
+PARTITION_INTERVAL_SECONDS = (
+    6 * 3600.0
+)  # with pruning off: the day partitions created ahead (a week) at least this often
 # Every wedding's status is recomputed at most this often (and whenever the calendar or the
 # configuration changes): plan() walks the whole calendar, 5.5 ms per notification at 2,000
 # weddings (bench/saturday.py), and phases change at minute boundaries or coarser.
@@ -158,6 +161,10 @@ class Receiver:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="outbox worker"))
         if self.config.store.retention.enabled:
             self._tasks.append(asyncio.create_task(self._prune_loop(), name="store pruning"))
+        else:
+            # Pruning creates the day partitions ahead (PostgreSQL); without it they are still
+            # needed, or every day after the first week would land in the DEFAULT partition.
+            self._tasks.append(asyncio.create_task(self._partition_loop(), name="store partitions"))
 
     async def prune_once(self) -> PruneReport:
         """One retention pass (store/pruning.py), skipped when another replica holds the lease; counted in the metrics."""
@@ -186,6 +193,14 @@ class Receiver:
             except StoreError as exc:
                 log.warning("pruning failed, next try in one interval: %s", exc)
             await asyncio.sleep(self.config.store.retention.interval_seconds)
+
+    async def _partition_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PARTITION_INTERVAL_SECONDS)
+            try:
+                await self.require_store().ensure_partitions(self.now())
+            except StoreError as exc:
+                log.warning("creating the store's day partitions failed, next try in 6 h: %s", exc)
 
     async def refresh_forecasts(self) -> None:
         """Re-read the newest prediction sets (what `wedwatch_forecast` exports)."""

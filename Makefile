@@ -19,7 +19,7 @@ test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) -m wedwatch demo
 
-## bench: the benchmarks in bench/ (on demand, ~20 min; tables printed, JSON in bench/results/;
+## bench: the benchmarks in bench/ (on demand, ~30 min; tables printed, JSON in bench/results/;
 ## BENCH_ARGS="--profile DIR" profiles the receiver's saturated runs)
 bench: $(VENV)/.installed
 	@test -x $(VENV)/bin/py-spy || $(PY) -m pip install -q -e '.[bench]'
@@ -33,6 +33,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/receiver.py $(BENCH_ARGS)
 	$(PY) bench/saturday.py
 	$(PY) bench/detect.py $(DETECT_ARGS)
+	$(PY) bench/retention.py
 
 ## soak: 30 minutes of a simulated Saturday against real Prometheus and Alertmanager (SOAK_ARGS="--minutes 3"); exit 1 on a lost or duplicated action
 soak: $(VENV)/.installed

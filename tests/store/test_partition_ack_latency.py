@@ -15,25 +15,21 @@ import asyncio
 import statistics
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-import yaml
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
-from wedwatch.config import load_config
-from wedwatch.receiver.app import create_app
 from wedwatch.receiver.keys import RECEIVER_KEY
 from wedwatch.store import open_store_ctx
 
+from .ack_latency_support import NOW, Acker, describe, latency_receiver, p99
+
 pytestmark = pytest.mark.postgres
 
-NOW = datetime(2028, 6, 1, 12, tzinfo=UTC)
-TOKEN = "latency-token"
 PAST_DAYS = 40
 ROWS_PER_DAY = 500
 PHASE_SECONDS = 0.4
@@ -64,62 +60,13 @@ async def _fill(url: str) -> None:
 @pytest.fixture
 async def receiver_client(postgres_schema_url: str, tmp_path: Path, aiohttp_client: AiohttpClient) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
     await _fill(postgres_schema_url)
-    (tmp_path / "weddings.yml").write_text("weddings: []\n")
-    document = {
-        "calendar": {"file": "weddings.yml"},
-        "store": {"url": postgres_schema_url, "timeout_seconds": 5, "retention": {"enabled": False}},
-        "receiver": {"auth": {"bearer_token": TOKEN}},
-        "actions": {
-            "definitions": {"log": {"type": "log"}},
-            "strategies": {s: ["log"] for s in ("emergency", "urgent", "standard", "log")},
-        },
-        "features": {"predictive_scaling": False},
-    }
-    (tmp_path / "wedwatch.yml").write_text(yaml.safe_dump(document))
-    app = create_app(load_config(tmp_path / "wedwatch.yml"), now=lambda: NOW, run_worker=False)
-    yield await aiohttp_client(app)
-
-
-def _notification(i: int) -> dict[str, Any]:
-    starts = (NOW - timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
-    alerts = [
-        {
-            "status": "firing",
-            "labels": {"alertname": "LatencyProbe", "severity": "low", "instance": f"i-{i}-{k}"},
-            "annotations": {"summary": "latency probe"},
-            "startsAt": starts,
-            "endsAt": "0001-01-01T00:00:00Z",
-            "generatorURL": "http://prometheus/graph",
-            "fingerprint": f"{i:012x}{k:04x}",
-        }
-        for k in range(3)
-    ]
-    return {
-        "version": "4", "groupKey": f"{{}}:{{n=\"{i}\"}}", "truncatedAlerts": 0, "status": "firing",
-        "receiver": "wedwatch", "groupLabels": {"n": str(i)}, "commonLabels": {}, "commonAnnotations": {},
-        "externalURL": "http://alertmanager", "alerts": alerts,
-    }  # fmt: skip
-
-
-def _p99(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[98]
+    yield await latency_receiver(aiohttp_client, tmp_path, postgres_schema_url, {"enabled": False})
 
 
 async def test_p99_ack_while_partitions_are_dropped_stays_within_bounds(receiver_client: TestClient) -> None:  # type: ignore[type-arg]
     client = receiver_client
     store = client.app[RECEIVER_KEY].require_store()
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    sent = 0
-
-    async def ack() -> float:
-        nonlocal sent
-        sent += 1
-        began = time.perf_counter()
-        response = await client.post("/alerts", json=_notification(sent), headers=headers)
-        await response.read()
-        took = time.perf_counter() - began
-        assert response.status == 200, await response.text()
-        return took
+    ack = Acker(client)
 
     dropping = asyncio.Event()
     drops: list[float] = []
@@ -156,10 +103,9 @@ async def test_p99_ack_while_partitions_are_dropped_stays_within_bounds(receiver
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
-    ratio = _p99(busy) / _p99(idle)
+    ratio = p99(busy) / p99(idle)
     summary = (
-        f"acks idle {len(idle)} p50 {statistics.median(idle) * 1000:.1f} ms p99 {_p99(idle) * 1000:.1f} ms; "
-        f"dropping {len(busy)} p50 {statistics.median(busy) * 1000:.1f} ms p99 {_p99(busy) * 1000:.1f} ms; "
+        f"acks {describe('idle', idle)}; {describe('dropping', busy)}; "
         f"ratio {ratio:.2f}; {len(drops)} partitions dropped ({sum(dropped_rows)} rows), "
         f"each {statistics.median(drops) * 1000:.1f} ms median, {max(drops) * 1000:.1f} ms max"
     )

@@ -19,7 +19,7 @@ test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) -m wedwatch demo
 
-## bench: the benchmarks in bench/ (on demand, ~30 min; tables printed, JSON in bench/results/;
+## bench: the benchmarks in bench/ (on demand, over an hour: detect.py ~60 min, retention.py ~10; tables printed, JSON in bench/results/;
 ## BENCH_ARGS="--profile DIR" profiles the receiver's saturated runs)
 bench: $(VENV)/.installed
 	@test -x $(VENV)/bin/py-spy || $(PY) -m pip install -q -e '.[bench]'
